@@ -1,0 +1,3 @@
+from aigov.cli import run
+
+run()

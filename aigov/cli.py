@@ -1,0 +1,62 @@
+"""`aigov` command line: `main(argv) -> int`, testable in-process.
+
+Subcommand modules are imported to build the parser but keep their heavy imports inside their handlers, so
+`aigov verify` never loads a web framework or an ORM.
+
+Exit codes: 0 success (or a valid credential), 1 invalid, 2 indeterminate, 3 bad usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_INDETERMINATE = 2
+EXIT_USAGE = 3
+
+# name -> module under aigov.commands that defines `register(subparsers)`.
+_COMMANDS = ("keys", "issue", "verify")
+
+
+class UsageError(Exception):
+    """Bad command-line usage or unreadable input: exit code 3 with a one-line message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad usage, which is our 'indeterminate'; we raise instead."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="aigov",
+        description="Issue, publish and verify AI governance certifications.",
+        epilog="Exit codes: 0 ok/valid, 1 invalid, 2 indeterminate, 3 bad usage or unreadable input.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in _COMMANDS:
+        importlib.import_module(f"aigov.commands.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code instead of exiting."""
+    try:
+        args = build_parser().parse_args(argv)
+        code: int = args.handler(args)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
