@@ -54,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except SystemExit as e:  # --help and --version print and exit through argparse
+        return e.code if isinstance(e.code, int) else EXIT_OK
     return code
 
 

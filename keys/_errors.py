@@ -1,13 +1,14 @@
 """Errors raised by the keys package.
 
-    KeysError                       base of everything below
-    ├── InvalidKeyError             a JWK or PEM that is not a usable key of a supported algorithm
-    │   └── UnsupportedAlgorithmError
-    ├── KeystoreError               the keystore directory or a file in it is unusable
-    │   ├── WrongPassphraseError
-    │   ├── CorruptKeyFileError
-    │   └── KeyNotFoundError
-    └── KeyStateError               an operation the key's state forbids (signing with a retired key, ...)
+KeysError                       base of everything below
+├── InvalidKeyError             a JWK or PEM that is not a usable key of a supported algorithm
+│   ├── UnsupportedAlgorithmError
+│   └── DidError                a malformed DID, or a DID document that cannot be trusted
+├── KeystoreError               the keystore directory or a file in it is unusable
+│   ├── WrongPassphraseError
+│   ├── CorruptKeyFileError
+│   └── KeyNotFoundError
+└── KeyStateError               an operation the key's state forbids (signing with a retired key, ...)
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ class UnsupportedAlgorithmError(InvalidKeyError):
     def __init__(self, alg: object) -> None:
         super().__init__(f"unsupported algorithm {alg!r}: aigov signs and verifies only EdDSA and ES256")
         self.alg = alg
+
+
+class DidError(InvalidKeyError):
+    """A DID or DID document that is malformed or unsafe to use (documents are hostile input)."""
+
+    def __init__(self, message: str, *, did: str | None = None) -> None:
+        super().__init__(message)
+        self.did = did
 
 
 class KeystoreError(KeysError):

@@ -1,0 +1,126 @@
+"""Helpers shared by subcommands: inputs read with caps, times, the keystore and issuer options."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aigov.cli import UsageError
+
+if TYPE_CHECKING:
+    from issuer import Issuer
+    from keys import Keystore
+
+# Larger than any credential or badge we accept; the verifier applies its own, tighter, caps.
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+
+
+def read_input(name: str) -> bytes:
+    """The bytes of a file, or of standard input for '-', refusing oversized input before reading it all."""
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with Path(name).open("rb") as f:
+                data = f.read(MAX_INPUT_BYTES + 1)
+    except OSError as e:
+        raise UsageError(f"cannot read {name}: {e.strerror or e}") from e
+    if len(data) > MAX_INPUT_BYTES:
+        raise UsageError(f"{name} is larger than {MAX_INPUT_BYTES:,} bytes; refusing to read it")
+    return data
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time for a command-line option; a time without a zone is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"not an ISO 8601 time: {text!r} (e.g. 2026-11-26T09:00:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def add_issuer_options(parser: argparse.ArgumentParser) -> None:
+    """Who signs: the certification body's DID, names, registry and keystore."""
+    env = os.environ.get
+    parser.add_argument("--did", default=env("AIGOV_ISSUER_DID"), help="issuer DID (env AIGOV_ISSUER_DID)")
+    parser.add_argument(
+        "--name", default=env("AIGOV_ISSUER_NAME"), help="issuer name in English (env AIGOV_ISSUER_NAME)"
+    )
+    parser.add_argument("--name-ja", default=env("AIGOV_ISSUER_NAME_JA"), help="issuer name in Japanese")
+    parser.add_argument(
+        "--registry",
+        default=env("AIGOV_PUBLIC_URL", "https://registry.aigov.example"),
+        help="registry base URL used in credential ids, contexts and status lists (env AIGOV_PUBLIC_URL)",
+    )
+    parser.add_argument("--scheme", type=Path, help="scheme file (default: the bundled EXAMPLE scheme)")
+    add_keystore_options(parser)
+
+
+def add_keystore_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keystore",
+        type=Path,
+        default=Path(os.environ.get("AIGOV_KEYSTORE", "var/keys")),
+        help="keystore directory (env AIGOV_KEYSTORE, default ./var/keys)",
+    )
+    parser.add_argument(
+        "--insecure-plaintext-keys",
+        action="store_true",
+        help="store private keys UNENCRYPTED (throwaway test keys only)",
+    )
+
+
+def keystore_passphrase(args: argparse.Namespace) -> bytes | None:
+    """From AIGOV_KEY_PASSPHRASE, else a prompt on a terminal; none only with --insecure-plaintext-keys."""
+    if args.insecure_plaintext_keys:
+        return None
+    passphrase = os.environ.get("AIGOV_KEY_PASSPHRASE")
+    if passphrase is None:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                "set AIGOV_KEY_PASSPHRASE: the keystore is encrypted and there is no terminal to ask on"
+            )
+        passphrase = getpass.getpass("keystore passphrase: ")
+    return passphrase.encode("utf-8")
+
+
+def open_keystore(args: argparse.Namespace) -> Keystore:
+    from keys import Keystore
+
+    return Keystore(
+        args.keystore, passphrase=keystore_passphrase(args), allow_plaintext_keys=args.insecure_plaintext_keys
+    )
+
+
+def open_issuer(args: argparse.Namespace) -> Issuer:
+    """An Issuer for the body named by the options, signing with the keystore's active key."""
+    from issuer import Issuer, IssuerIdentity, load_scheme
+
+    if not args.did or not args.name:
+        raise UsageError("--did and --name (or AIGOV_ISSUER_DID and AIGOV_ISSUER_NAME) name the issuer")
+    keystore = open_keystore(args)
+    return Issuer(
+        identity=IssuerIdentity(did=args.did, name_en=args.name, name_ja=args.name_ja),
+        signing_key=keystore.signing_key(),
+        published_keys=keystore.published_keys(),
+        scheme=load_scheme(args.scheme),
+        registry_url=args.registry,
+    )
+
+
+def write_output(path: Path | None, text: str) -> None:
+    """Write to `path` (atomically enough for a CLI: a temp file then rename), or print when no path."""
+    if path is None:
+        print(text)
+        return
+    try:
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from e

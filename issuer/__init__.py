@@ -1,0 +1,41 @@
+"""Turn a certification decision into a signed W3C Verifiable Credential (VC-JOSE-COSE `vc+jwt`).
+
+A library with no I/O of its own beyond the files it is pointed at; the registry and the CLI drive it.
+"""
+
+from issuer._build import (
+    IssuerIdentity,
+    StatusSlot,
+    add_years,
+    build_credential,
+    build_status_list_credential,
+)
+from issuer._decision import CertificationDecision, Company
+from issuer._errors import DecisionError, IssuerError, SchemeError, SelfCheckError
+from issuer._issuer import IssuedCredential, Issuer, parse_decision, random_slot, utc_now
+from issuer._scheme import Level, Scheme, load_scheme
+from issuer._signing import MEDIA_TYPE, sign_credential
+
+__all__ = [
+    "MEDIA_TYPE",
+    "CertificationDecision",
+    "Company",
+    "DecisionError",
+    "IssuedCredential",
+    "Issuer",
+    "IssuerError",
+    "IssuerIdentity",
+    "Level",
+    "Scheme",
+    "SchemeError",
+    "SelfCheckError",
+    "StatusSlot",
+    "add_years",
+    "build_credential",
+    "build_status_list_credential",
+    "load_scheme",
+    "parse_decision",
+    "random_slot",
+    "sign_credential",
+    "utc_now",
+]

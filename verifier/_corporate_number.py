@@ -1,0 +1,24 @@
+"""Japanese corporate numbers (法人番号): 13 digits whose first digit is a check digit.
+
+National Tax Agency, "法人番号の指定等に関する省令" 第2条: check = 9 - (Σ Pn×Qn mod 9), where Pn is the n-th
+digit of the 12-digit base number counted from the right and Qn is 1 for odd n and 2 for even n.
+"""
+
+from __future__ import annotations
+
+
+def corporate_number_check_digit(base: str) -> int:
+    """The check digit for a 12-digit base number."""
+    # base[-1::-2] are the odd positions from the right (Q=1), base[-2::-2] the even ones (Q=2).
+    total = sum(map(int, base[-1::-2])) + 2 * sum(map(int, base[-2::-2]))
+    return 9 - total % 9
+
+
+def validate_corporate_number(value: str) -> str:
+    """Return `value` if it is a valid corporate number; raise ValueError saying what is wrong otherwise."""
+    if len(value) != 13 or not value.isascii() or not value.isdigit():
+        raise ValueError("a corporate number is exactly 13 ASCII digits")
+    expected = corporate_number_check_digit(value[1:])
+    if int(value[0]) != expected:
+        raise ValueError(f"corporate number check digit is {value[0]}, but the number requires {expected}")
+    return value

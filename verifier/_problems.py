@@ -1,0 +1,30 @@
+"""Problem type URIs: VC Data Model 2.0 §7.2, Bitstring Status List v1.0 §3.5, and aigov's own `urn:aigov:problem:*`.
+
+The registry answers HTTP errors with the same URIs (RFC 9457), so a problem means one thing everywhere.
+"""
+
+from __future__ import annotations
+
+_VC = "https://www.w3.org/TR/vc-data-model#"
+_STATUS = "https://www.w3.org/ns/credentials/status-list#"
+_AIGOV = "urn:aigov:problem:"
+
+PARSING_ERROR = _VC + "PARSING_ERROR"
+CRYPTOGRAPHIC_SECURITY_ERROR = _VC + "CRYPTOGRAPHIC_SECURITY_ERROR"
+MALFORMED_VALUE_ERROR = _VC + "MALFORMED_VALUE_ERROR"
+RANGE_ERROR = _VC + "RANGE_ERROR"
+
+STATUS_RETRIEVAL_ERROR = _STATUS + "STATUS_RETRIEVAL_ERROR"
+STATUS_VERIFICATION_ERROR = _STATUS + "STATUS_VERIFICATION_ERROR"
+STATUS_LIST_LENGTH_ERROR = _STATUS + "STATUS_LIST_LENGTH_ERROR"
+
+UNTRUSTED_ISSUER = _AIGOV + "untrusted-issuer"
+UNKNOWN_KEY = _AIGOV + "unknown-key"
+KEY_NOT_USABLE = _AIGOV + "key-not-usable"
+CLAIM_MISMATCH = _AIGOV + "claim-mismatch"
+PROFILE_VIOLATION = _AIGOV + "profile-violation"
+NOT_YET_VALID = _AIGOV + "not-yet-valid"
+EXPIRED = _AIGOV + "expired"
+REVOKED = _AIGOV + "revoked"
+SUSPENDED = _AIGOV + "suspended"
+LEGACY_FORMAT = _AIGOV + "legacy-format"

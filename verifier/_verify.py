@@ -1,0 +1,594 @@
+"""Verification of a `vc+jwt` credential (VC-JOSE-COSE §3.1.1) against a TrustStore, explained step by step.
+
+The steps run in the order of `CHECK_NAMES`. A step whose prerequisite failed is reported `skipped`, so a
+forged signature is never "checked for revocation". Nothing here raises on a bad credential.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from keys import Algorithm, PublishedKey
+from verifier import _problems as problems
+from verifier._jws import DEFAULT_MAX_TOKEN_BYTES, CompactJws, JwsError, parse_compact
+from verifier._model import (
+    AIGOV_TYPE,
+    CertificationCredential,
+    Credential,
+    LegacyCredential,
+    describe_validation_error,
+    format_date_time_stamp,
+)
+from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
+from verifier._statuslist import Bitstring, StatusListError, parse_index
+from verifier._trust import StatusSnapshot, TrustedIssuer, TrustStore
+
+DEFAULT_MAX_CLOCK_SKEW = timedelta(seconds=300)
+# Status list credentials are larger than credentials (Bitstring Status List §5.1: 16,777,216 entries of random
+# bits compress to ≈2 MB).
+MAX_STATUS_LIST_TOKEN_BYTES = 4 * 1024 * 1024
+
+_TYP = frozenset({"vc+jwt", "application/vc+jwt"})
+_LEGACY_TYP = frozenset({"JWT", "jwt", "application/jwt"})
+_CTY = frozenset({"vc", "application/vc"})
+# RFC 7515 §4.1.2-§4.1.6: a token must never choose the key that verifies it.
+_KEY_CARRYING_HEADERS = ("jku", "jwk", "x5u", "x5c")
+_SYMMETRIC = ("HS256", "HS384", "HS512")
+_ALLOWED_ALGS = {a.value: a for a in Algorithm}
+_STATUS_PURPOSE_PROBLEM = {"revocation": problems.REVOKED, "suspension": problems.SUSPENDED}
+
+
+def verify(
+    token: str | bytes,
+    trust: TrustStore,
+    *,
+    now: datetime | None = None,
+    max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+    allow_legacy: bool = False,
+    max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+) -> VerificationResult:
+    """Verify a compact-JWS credential offline against `trust`, at `now` (default: the current time).
+
+    `allow_legacy` also accepts VC 1.1 JWTs (`typ: JWT`, a `vc` claim), reported with a warning.
+    """
+    when = datetime.now(UTC) if now is None else now
+    return _Run(trust, when, max_clock_skew, allow_legacy).credential(token, max_token_bytes)
+
+
+def verify_status_list(token: str | bytes, trust: TrustStore) -> StatusSnapshot:
+    """Verify a BitstringStatusListCredential (all but its validity window) and decode its list."""
+    run = _Run(trust, None, DEFAULT_MAX_CLOCK_SKEW, allow_legacy=False)
+    result, credential = run.status_list(token)
+    url = credential.id if credential is not None and credential.id else "(unknown status list)"
+    if result.verdict is Verdict.INVALID or credential is None:
+        return StatusSnapshot(url=url, result=result)
+    subject = credential.credential_subject[0]
+    return StatusSnapshot(
+        url=url,
+        result=result,
+        issuer=credential.issuer_id,
+        purpose=subject["statusPurpose"],
+        bits=run.bits,
+        valid_from=credential.valid_from,
+        valid_until=credential.valid_until,
+    )
+
+
+class _Run:
+    """One verification: the checks so far, and what earlier steps established for later ones."""
+
+    def __init__(self, trust: TrustStore, now: datetime | None, skew: timedelta, allow_legacy: bool) -> None:
+        self.trust = trust
+        self.now = now
+        self.skew = skew
+        self.allow_legacy = allow_legacy
+        self.checks: list[CheckResult] = []
+        self.issuer: TrustedIssuer | None = None
+        self.bits: Bitstring | None = None
+
+    # -- bookkeeping -------------------------------------------------------------------------------------------
+    def passed(self, name: str, detail: str) -> None:
+        self.checks.append(CheckResult(name, Outcome.PASSED, detail))
+
+    def add(self, name: str, outcome: Outcome, detail: str, problem: str | None = None) -> None:
+        self.checks.append(CheckResult(name, outcome, detail, problem))
+
+    def stop(
+        self, name: str, detail: str, problem: str, credential: dict[str, Any] | None = None
+    ) -> VerificationResult:
+        """Fail `name` and mark every later check skipped."""
+        self.add(name, Outcome.FAILED, detail, problem)
+        for later in CHECK_NAMES[CHECK_NAMES.index(name) + 1 :]:
+            self.add(later, Outcome.SKIPPED, f"not checked: {name} failed")
+        return self.result(credential)
+
+    def result(self, credential: dict[str, Any] | None) -> VerificationResult:
+        outcomes = {c.outcome for c in self.checks}
+        if Outcome.FAILED in outcomes:
+            verdict = Verdict.INVALID
+            first = next(c for c in self.checks if c.outcome is Outcome.FAILED)
+            summary = f"do not rely on this credential: {first.detail}"
+        elif Outcome.INDETERMINATE in outcomes:
+            verdict = Verdict.INDETERMINATE
+            first = next(c for c in self.checks if c.outcome is Outcome.INDETERMINATE)
+            summary = f"cannot tell whether this credential is valid: {first.detail}"
+        else:
+            verdict = Verdict.VALID
+            summary = _valid_summary(credential, self.issuer)
+        return VerificationResult(verdict, tuple(self.checks), summary, credential)
+
+    # -- the steps shared by credentials and status lists -------------------------------------------------------
+    def authenticate(
+        self, token: str | bytes, max_bytes: int
+    ) -> tuple[CompactJws, bool] | VerificationResult:
+        """parse, header, key and signature. Returns the token and whether it is a legacy JWT, or the result."""
+        try:
+            jws = parse_compact(token, max_bytes=max_bytes)
+        except JwsError as e:
+            return self.stop("parse", str(e), e.problem)
+        self.passed("parse", f"compact JWS, {jws.size:,} bytes")
+
+        header = jws.header
+        legacy = self.allow_legacy and header.get("typ", "JWT") in _LEGACY_TYP and "vc" in jws.payload
+        problem = _header_problem(header, legacy)
+        if problem:
+            return self.stop("header", problem, problems.CRYPTOGRAPHIC_SECURITY_ERROR)
+        alg = _ALLOWED_ALGS[header["alg"]]
+        self.passed("header", f"{alg.value}, typ {header.get('typ', 'JWT')}, kid {header['kid']}")
+
+        kid: str = header["kid"]
+        resolved = self.trust.resolve_key(kid)
+        if resolved is None:
+            did = kid.partition("#")[0]
+            if self.trust.issuer(did) is None:
+                return self.stop(
+                    "key",
+                    f"issuer {did} is not in the trust store: no key of it is pinned",
+                    problems.UNTRUSTED_ISSUER,
+                )
+            return self.stop("key", f"key {kid} is not among the pinned keys of {did}", problems.UNKNOWN_KEY)
+        issuer, key = resolved
+        if key.public_key.alg is not alg:
+            return self.stop(
+                "key",
+                f"header alg {alg.value} does not match the key's algorithm {key.public_key.alg.value}",
+                problems.CRYPTOGRAPHIC_SECURITY_ERROR,
+            )
+        if not key.public_key.verify(jws.signature, jws.signing_input):
+            self.passed("key", f"pinned key of {issuer.id}")
+            return self.stop(
+                "signature",
+                "signature does not match: the token was altered after signing, or signed by another key",
+                problems.CRYPTOGRAPHIC_SECURITY_ERROR,
+            )
+        # Only now is the payload authentic enough to say when it was signed.
+        signed_at = _signed_at(jws.payload)
+        unusable = _key_unusable(key, signed_at)
+        if unusable:
+            return self.stop("key", unusable, problems.KEY_NOT_USABLE)
+        self.issuer = issuer
+        self.passed("key", f"pinned key of {issuer.name or issuer.id}{_key_state(key)}")
+        self.passed("signature", f"{alg.value} signature verified")
+        return jws, legacy
+
+    def claims(
+        self,
+        jws: CompactJws,
+        issuer_id: str,
+        credential_id: str | None,
+        subject_ids: list[str],
+        window: tuple[datetime | None, datetime | None] = (None, None),
+    ) -> str | None:
+        """VC-JOSE-COSE §3.1.2: JWT claims, when present, must agree with the credential."""
+        payload = jws.payload
+        kid_did = jws.header["kid"].partition("#")[0]
+        if kid_did != issuer_id:
+            return f"signed with a key of {kid_did}, but the credential names {issuer_id} as its issuer"
+        if "iss" in payload and payload["iss"] != issuer_id:
+            return f"'iss' is {payload['iss']!r} but the issuer is {issuer_id!r}"
+        if "jti" in payload and payload["jti"] != credential_id:
+            return f"'jti' is {payload['jti']!r} but the credential id is {credential_id!r}"
+        if "sub" in payload and payload["sub"] not in subject_ids:
+            return f"'sub' is {payload['sub']!r} but no credentialSubject has that id"
+        for claim in ("iat", "nbf", "exp"):
+            value = payload.get(claim)
+            if claim in payload and (isinstance(value, bool) or not isinstance(value, int | float)):
+                return f"'{claim}' must be a NumericDate (seconds since the epoch), not {value!r}"
+        for claim, member, moment in (("nbf", "validFrom", window[0]), ("exp", "validUntil", window[1])):
+            if claim in payload and moment is not None and int(payload[claim]) != int(moment.timestamp()):
+                return f"'{claim}' ({_ts(payload[claim])}) contradicts {member} ({_fmt(moment)})"
+        if self.now is not None and "iat" in payload and payload["iat"] > (self.now + self.skew).timestamp():
+            return f"'iat' says it was issued at {_ts(payload['iat'])}, in the future"
+        return None
+
+    # -- credentials -------------------------------------------------------------------------------------------
+    def credential(self, token: str | bytes, max_bytes: int) -> VerificationResult:
+        authenticated = self.authenticate(token, max_bytes)
+        if isinstance(authenticated, VerificationResult):
+            return authenticated
+        jws, legacy = authenticated
+        if legacy:
+            return self.legacy(jws)
+        payload = jws.payload
+        if "vc" in payload:
+            return self.stop(
+                "data_model",
+                "a vc+jwt carries the credential itself as its claims; a 'vc' claim is the VC 1.1 JWT encoding",
+                problems.MALFORMED_VALUE_ERROR,
+                payload,
+            )
+
+        profile_error: str | None = None
+        model: Credential | CertificationCredential
+        is_profile = AIGOV_TYPE in _types(payload)
+        try:
+            model = (
+                CertificationCredential.model_validate(payload)
+                if is_profile
+                else Credential.model_validate(payload)
+            )
+        except ValidationError as e:
+            if not is_profile:
+                return self.stop(
+                    "data_model", describe_validation_error(e), problems.MALFORMED_VALUE_ERROR, payload
+                )
+            profile_error = describe_validation_error(e)
+            try:  # Was it the profile or the data model that failed? Only the error path pays for asking.
+                model = Credential.model_validate(payload)
+            except ValidationError as generic:
+                return self.stop(
+                    "data_model", describe_validation_error(generic), problems.MALFORMED_VALUE_ERROR, payload
+                )
+        self.passed("data_model", "W3C Verifiable Credentials Data Model 2.0")
+
+        if isinstance(model, CertificationCredential):
+            issuer_id, subject_ids = (
+                model.issuer.id,
+                [model.credential_subject.id] if model.credential_subject.id else [],
+            )
+        else:
+            issuer_id, subject_ids = model.issuer_id, [s["id"] for s in model.credential_subject if "id" in s]
+        mismatch = self.claims(jws, issuer_id, model.id, subject_ids, (model.valid_from, model.valid_until))
+        if mismatch:
+            return self.stop("claims", mismatch, problems.CLAIM_MISMATCH, payload)
+        self.passed("claims", "iss, jti, sub, iat, nbf and exp agree with the credential")
+
+        if profile_error:
+            return self.stop(
+                "profile",
+                f"not a valid AI governance certificate: {profile_error}",
+                problems.PROFILE_VIOLATION,
+                payload,
+            )
+        if is_profile:
+            self.passed("profile", "AI governance certificate (aigov profile, Open Badges 3.0)")
+        else:
+            self.add("profile", Outcome.SKIPPED, "not applicable: not an AI governance certificate")
+
+        self.validity(model.valid_from, model.valid_until, payload)
+        self.issuer_trust()
+        self.status(payload, issuer_id)
+        return self.result(payload)
+
+    def legacy(self, jws: CompactJws) -> VerificationResult:
+        """A VC 1.1 JWT (VC DM 1.1 §6.3.1): the credential sits in `vc`, dates and ids in the JWT claims."""
+        payload = jws.payload
+        vc = payload["vc"]
+        if not isinstance(vc, dict):
+            return self.stop(
+                "data_model", "the 'vc' claim must be a JSON object", problems.MALFORMED_VALUE_ERROR, payload
+            )
+        merged: dict[str, Any] = dict(vc)
+        if "iss" in payload:
+            merged.setdefault("issuer", payload["iss"])
+        if "jti" in payload:
+            merged.setdefault("id", payload["jti"])
+        try:
+            model = LegacyCredential.model_validate(merged)
+        except ValidationError as e:
+            return self.stop(
+                "data_model", describe_validation_error(e), problems.MALFORMED_VALUE_ERROR, payload
+            )
+        self.add(
+            "data_model",
+            Outcome.WARNING,
+            "legacy VC Data Model 1.1 JWT (accepted on request)",
+            problems.LEGACY_FORMAT,
+        )
+        subject_ids = [s["id"] for s in model.credential_subject if "id" in s]
+        mismatch = self.claims(jws, model.issuer_id, model.id, subject_ids)
+        if mismatch:
+            return self.stop("claims", mismatch, problems.CLAIM_MISMATCH, payload)
+        self.passed("claims", "iss, jti, sub, iat, nbf and exp agree with the credential")
+        self.add("profile", Outcome.SKIPPED, "not applicable: legacy credential")
+        valid_from = _from_ts(payload.get("nbf")) or model.issuance_date
+        valid_until = _from_ts(payload.get("exp")) or model.expiration_date
+        self.validity(valid_from, valid_until, payload)
+        self.issuer_trust()
+        self.add(
+            "status", Outcome.SKIPPED, "not checked: status lists of VC 1.1 credentials are not supported"
+        )
+        return self.result(payload)
+
+    def validity(
+        self, valid_from: datetime | None, valid_until: datetime | None, payload: dict[str, Any]
+    ) -> None:
+        """The validity window against the injected clock, with bounded skew (VC DM 2.0 §4.9)."""
+        assert self.now is not None  # noqa: S101 - status-list runs check their window when used
+        valid_from = _later(valid_from, _from_ts(payload.get("nbf")))
+        valid_until = _earlier(valid_until, _from_ts(payload.get("exp")))
+        if valid_from is not None and self.now + self.skew < valid_from:
+            self.add(
+                "validity_period",
+                Outcome.FAILED,
+                f"not valid before {_fmt(valid_from)}",
+                problems.NOT_YET_VALID,
+            )
+        elif valid_until is not None and self.now - self.skew > valid_until:
+            self.add("validity_period", Outcome.FAILED, f"expired on {_fmt(valid_until)}", problems.EXPIRED)
+        else:
+            window = f"valid from {_fmt(valid_from) if valid_from else '(unbounded)'}"
+            window += f" until {_fmt(valid_until)}" if valid_until else ", no expiry"
+            self.passed("validity_period", window)
+
+    def issuer_trust(self) -> None:
+        assert self.issuer is not None  # noqa: S101 - set by authenticate()
+        self.passed("issuer_trust", f"issuer {self.issuer.id} is pinned in the trust store")
+
+    def status(self, payload: dict[str, Any], issuer_id: str) -> None:
+        """Bitstring Status List v1.0 §3.2 for each entry, against the store's verified snapshots.
+
+        Reads the raw entries: the model has already checked their shape, and dumping it again costs more.
+        """
+        entries = payload.get("credentialStatus") or []
+        if not entries:
+            self.add(
+                "status",
+                Outcome.WARNING,
+                "the credential has no credentialStatus: revocation cannot be checked",
+            )
+            return
+        for entry in entries if isinstance(entries, list) else [entries]:
+            outcome, detail, problem = self.status_entry(entry, issuer_id)
+            purpose = entry.get("statusPurpose")
+            self.add(f"status.{purpose}" if isinstance(purpose, str) else "status", outcome, detail, problem)
+
+    def status_entry(self, entry: dict[str, Any], issuer_id: str) -> tuple[Outcome, str, str | None]:
+        if entry.get("type") != "BitstringStatusListEntry":
+            return (
+                Outcome.INDETERMINATE,
+                f"unsupported status type {entry.get('type')!r}",
+                problems.STATUS_RETRIEVAL_ERROR,
+            )
+        purpose, url = entry.get("statusPurpose"), entry.get("statusListCredential")
+        if not isinstance(purpose, str) or not isinstance(url, str):
+            return (
+                Outcome.FAILED,
+                "status entry lacks statusPurpose or statusListCredential",
+                problems.MALFORMED_VALUE_ERROR,
+            )
+        snapshot = self.trust.status_snapshot(url)
+        if snapshot is None:
+            return (
+                Outcome.INDETERMINATE,
+                f"{purpose} status unknown: no snapshot of {url}",
+                problems.STATUS_RETRIEVAL_ERROR,
+            )
+        if snapshot.bits is None:
+            return (
+                Outcome.INDETERMINATE,
+                f"{purpose} status unknown: the snapshot of {url} did not verify: {snapshot.result.problems[0].detail}",
+                problems.STATUS_VERIFICATION_ERROR,
+            )
+        if snapshot.issuer != issuer_id:
+            return (
+                Outcome.INDETERMINATE,
+                f"{purpose} status unknown: {url} is signed by {snapshot.issuer}, not by the credential's issuer",
+                problems.STATUS_VERIFICATION_ERROR,
+            )
+        if snapshot.purpose != purpose:
+            return (
+                Outcome.INDETERMINATE,
+                f"{purpose} status unknown: {url} is a {snapshot.purpose} list",
+                problems.STATUS_VERIFICATION_ERROR,
+            )
+        assert self.now is not None  # noqa: S101
+        if snapshot.valid_until is not None and self.now - self.skew > snapshot.valid_until:
+            return (
+                Outcome.INDETERMINATE,
+                f"{purpose} status unknown: the snapshot of {url} expired on {_fmt(snapshot.valid_until)}",
+                problems.STATUS_VERIFICATION_ERROR,
+            )
+        if snapshot.valid_from is not None and self.now + self.skew < snapshot.valid_from:
+            return (
+                Outcome.INDETERMINATE,
+                f"{purpose} status unknown: the snapshot of {url} is not valid before {_fmt(snapshot.valid_from)}",
+                problems.STATUS_VERIFICATION_ERROR,
+            )
+        try:
+            index = parse_index(entry.get("statusListIndex"), size=len(snapshot.bits))
+        except StatusListError as e:
+            return Outcome.FAILED, f"{purpose} status: {e}", e.problem
+        age = (
+            f" (snapshot of {_fmt(snapshot.valid_from)}, {_age(self.now - snapshot.valid_from)} old)"
+            if snapshot.valid_from
+            else ""
+        )
+        if snapshot.bits.get(index):
+            problem = _STATUS_PURPOSE_PROBLEM.get(purpose, problems.STATUS_VERIFICATION_ERROR)
+            return (
+                Outcome.FAILED,
+                f"the credential is {_PAST.get(purpose, 'flagged for ' + purpose)}{age}",
+                problem,
+            )
+        return Outcome.PASSED, f"not {_PAST.get(purpose, 'flagged for ' + purpose)}{age}", None
+
+    # -- status list credentials -------------------------------------------------------------------------------
+    def status_list(self, token: str | bytes) -> tuple[VerificationResult, Credential | None]:
+        authenticated = self.authenticate(token, MAX_STATUS_LIST_TOKEN_BYTES)
+        if isinstance(authenticated, VerificationResult):
+            return authenticated, None
+        jws, _ = authenticated
+        try:
+            model = Credential.model_validate(jws.payload)
+            problem = _status_list_problem(model)
+        except ValidationError as e:
+            problem = describe_validation_error(e)
+        if problem:
+            return self.stop("data_model", problem, problems.MALFORMED_VALUE_ERROR, jws.payload), None
+        self.passed("data_model", "BitstringStatusListCredential")
+        subject_ids = [s["id"] for s in model.credential_subject if "id" in s]
+        mismatch = self.claims(
+            jws, model.issuer_id, model.id, subject_ids, (model.valid_from, model.valid_until)
+        )
+        if mismatch:
+            return self.stop("claims", mismatch, problems.CLAIM_MISMATCH, jws.payload), model
+        self.passed("claims", "JWT claims agree with the credential")
+        try:
+            self.bits = Bitstring.decode(model.credential_subject[0]["encodedList"])
+        except StatusListError as e:
+            return self.stop("profile", f"encodedList: {e}", e.problem, jws.payload), model
+        self.passed("profile", f"bitstring of {len(self.bits):,} entries")
+        for later in ("validity_period", "issuer_trust", "status"):
+            self.add(later, Outcome.SKIPPED, "checked when the snapshot is used")
+        return self.result(jws.payload), model
+
+
+_PAST = {"revocation": "revoked", "suspension": "suspended"}
+
+
+def _status_list_problem(model: Credential) -> str | None:
+    """Bitstring Status List v1.0 §2.2: the shape of a BitstringStatusListCredential."""
+    if "BitstringStatusListCredential" not in model.type:
+        return "not a BitstringStatusListCredential"
+    if model.id is None:
+        return "a status list credential needs an 'id' (its URL)"
+    if len(model.credential_subject) != 1:
+        return "a status list credential has exactly one credentialSubject"
+    subject = model.credential_subject[0]
+    if subject.get("type") != "BitstringStatusList":
+        return "credentialSubject.type must be 'BitstringStatusList'"
+    if not isinstance(subject.get("statusPurpose"), str):
+        return "credentialSubject.statusPurpose must be a string"
+    if not isinstance(subject.get("encodedList"), str):
+        return "credentialSubject.encodedList must be a string"
+    return None
+
+
+def _header_problem(header: dict[str, Any], legacy: bool) -> str | None:
+    """RFC 7515 §4.1 and VC-JOSE-COSE §3.1.1: what a header must and must not say."""
+    alg = header.get("alg")
+    if alg == "none":
+        return "alg 'none' is refused: an unsigned token proves nothing"
+    if alg in _SYMMETRIC:
+        return f"alg {alg!r} is refused: a shared-secret MAC cannot show who issued a credential"
+    if alg not in _ALLOWED_ALGS:
+        return f"alg {alg!r} is not accepted; allowed: {', '.join(_ALLOWED_ALGS)}"
+    carried = [h for h in _KEY_CARRYING_HEADERS if h in header]
+    if carried:
+        return (
+            f"header carries {', '.join(carried)}: keys never come from the token, only from the trust store"
+        )
+    if "crit" in header:
+        return f"header marks {header['crit']!r} as critical, which is not understood (RFC 7515 §4.1.11)"
+    if "b64" in header:
+        return "header 'b64' (RFC 7797 unencoded payload) is not supported"
+    if "zip" in header:
+        return "header 'zip' (compressed payload) is not allowed"
+    typ = header.get("typ")
+    if legacy:
+        if typ is not None and typ not in _LEGACY_TYP:
+            return f"typ {typ!r} is not a legacy JWT type"
+    elif typ not in _TYP:
+        hint = " (a VC 1.1 JWT? it is accepted only with the legacy option)" if typ in _LEGACY_TYP else ""
+        return f"typ must be 'vc+jwt', not {typ!r}{hint}"
+    if "cty" in header and header["cty"] not in _CTY:
+        return f"cty must be 'vc', not {header['cty']!r}"
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid.startswith("did:") or "#" not in kid or len(kid) > 512:
+        return f"kid must be an absolute DID URL (did:...#key), not {kid!r}"
+    return None
+
+
+def _signed_at(payload: dict[str, Any]) -> datetime | None:
+    for claim in ("iat", "nbf"):
+        value = _from_ts(payload.get(claim))
+        if value is not None:
+            return value
+    return None
+
+
+def _key_unusable(key: PublishedKey, signed_at: datetime | None) -> str | None:
+    if signed_at is None:
+        if key.revoked or key.expires:
+            return f"key {key.kid} is no longer in service and the token does not say when it was signed"
+        return None
+    if key.revoked is not None and signed_at >= key.revoked:
+        return f"key {key.kid} was compromised on {_fmt(key.revoked)}; nothing it signed after that verifies"
+    if key.expires is not None and signed_at >= key.expires:
+        return f"key {key.kid} was retired on {_fmt(key.expires)}, before this token was signed ({_fmt(signed_at)})"
+    return None
+
+
+def _key_state(key: PublishedKey) -> str:
+    if key.revoked:
+        return f" (compromised on {_fmt(key.revoked)}; this was signed before)"
+    if key.expires:
+        return f" (retired on {_fmt(key.expires)}; this was signed while it was active)"
+    return ""
+
+
+def _types(payload: dict[str, Any]) -> list[Any]:
+    value = payload.get("type")
+    return value if isinstance(value, list) else [value]
+
+
+def _from_ts(value: object) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _ts(value: float) -> str:
+    moment = _from_ts(value)
+    return _fmt(moment) if moment else repr(value)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(a, b) if a and b else a or b
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return min(a, b) if a and b else a or b
+
+
+@functools.lru_cache(maxsize=4096)
+def _fmt(moment: datetime) -> str:
+    return format_date_time_stamp(moment.astimezone(UTC).replace(microsecond=0))
+
+
+def _age(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400 * 2:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+def _valid_summary(credential: dict[str, Any] | None, issuer: TrustedIssuer | None) -> str:
+    subject = credential.get("credentialSubject") if credential else None
+    who = ""
+    if isinstance(subject, dict) and isinstance(subject.get("legalName"), dict):
+        names = subject["legalName"]
+        who = f" for {names.get('en') or names.get('ja')}"
+    name = credential.get("name") if credential else None
+    by = f", issued by {issuer.name or issuer.id}" if issuer else ""
+    return f"{name if isinstance(name, str) else 'the credential'}{who} is valid{by}"
