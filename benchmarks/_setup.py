@@ -57,7 +57,9 @@ def make_setup(alg: Algorithm = Algorithm.EDDSA, *, self_check: bool = True) -> 
             bits.set(index, True)
         bits.set(slot.index, False)
         trust.add_status_list(
-            issuer.sign_status_list(list_url=slot.list_url, purpose=purpose, bits=bits, ttl=timedelta(minutes=5))
+            issuer.sign_status_list(
+                list_url=slot.list_url, purpose=purpose, bits=bits, ttl=timedelta(minutes=5)
+            )
         )
     return Setup(key, issuer, decision, revocation, suspension, token, trust)
 

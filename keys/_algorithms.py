@@ -30,10 +30,9 @@ class Algorithm(StrEnum):
     @classmethod
     def parse(cls, value: object) -> Algorithm:
         """The algorithm named by `value`, or UnsupportedAlgorithmError."""
-        try:
+        if isinstance(value, str) and value in cls._value2member_map_:
             return cls(value)
-        except ValueError:
-            raise UnsupportedAlgorithmError(value) from None
+        raise UnsupportedAlgorithmError(value)
 
 
 _PublicKeyObject = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
@@ -107,7 +106,9 @@ class PublicKey:
         public = cls(key)
         declared_alg = jwk.get("alg")
         if declared_alg is not None and declared_alg != public.alg.value:
-            raise InvalidKeyError(f"JWK 'alg' {declared_alg!r} does not match its key type ({public.alg.value})")
+            raise InvalidKeyError(
+                f"JWK 'alg' {declared_alg!r} does not match its key type ({public.alg.value})"
+            )
         return public
 
     def verify(self, signature: bytes, data: bytes) -> bool:
@@ -170,10 +171,16 @@ class SigningKey:
 
     def to_pem(self, passphrase: bytes | None) -> bytes:
         """PKCS#8 PEM, encrypted with `passphrase`; None gives plaintext (callers must make that explicit)."""
+        if passphrase is not None and not passphrase:
+            raise ValueError("an empty passphrase would store the key unencrypted; pass None to mean that")
         encryption: serialization.KeySerializationEncryption = (
-            serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+            serialization.NoEncryption()
+            if passphrase is None
+            else serialization.BestAvailableEncryption(passphrase)
         )
-        return self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+        return self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
 
     @classmethod
     def from_pem(cls, pem: bytes, passphrase: bytes | None) -> SigningKey:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -40,6 +41,12 @@ from keys._publication import format_date_time_stamp, parse_date_time_stamp
 from keys._published import PublishedKey
 
 _FORMAT = "aigov-keystore/1"
+# PKCS#8 encryption in `cryptography` stretches a password with only 2,048 PBKDF2 rounds, and offers no way to
+# ask for more. So the PEM password is the passphrase stretched first with scrypt (RFC 7914; N=2^15, r=8: 32 MiB
+# and tens of milliseconds per attempt), salted with the key's own thumbprint, which is unique and public.
+# The file stays a standard encrypted PKCS#8 PEM; its password is what `pem_password` derives.
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
+_KDF = "scrypt(N=2^15,r=8,p=1,salt='aigov-keystore/1:'+kid)"
 # A kid is the base64url SHA-256 thumbprint (RFC 7638 §3): 43 characters. Checked before any path is built.
 _KID = re.compile(r"[A-Za-z0-9_-]{43}", re.ASCII)
 # RFC 7468 §10 (PKCS#8) and §11 (encrypted PKCS#8), strict: one key, complete, nothing around it.
@@ -237,13 +244,20 @@ class Keystore:
             raise ValueError(f"the keystore clock returned a naive datetime {moment!r}")
         return moment.astimezone(UTC)
 
+    def _pem_password(self, kid: str) -> bytes | None:
+        """The PEM password of key `kid`: the passphrase stretched with scrypt (see _SCRYPT)."""
+        if self._passphrase is None:
+            return None
+        salt = f"{_FORMAT}:{kid}".encode()
+        return hashlib.scrypt(self._passphrase, salt=salt, **_SCRYPT).hex().encode()
+
     def _pem_path(self, kid: str) -> Path:
         return self._path / f"{kid}.pem"
 
     def _new_key(self, alg: Algorithm, now: datetime) -> KeyRecord:
         """Generate a key and write its PEM; its metadata is the caller's to save."""
         signing_key = SigningKey.generate(alg)
-        self._write(self._pem_path(signing_key.kid), signing_key.to_pem(self._passphrase))
+        self._write(self._pem_path(signing_key.kid), signing_key.to_pem(self._pem_password(signing_key.kid)))
         return KeyRecord(
             kid=signing_key.kid,
             alg=alg,
@@ -261,6 +275,7 @@ class Keystore:
 
         metadata = {
             "format": _FORMAT,
+            "kdf": _KDF,
             "kid": record.kid,
             "alg": record.alg.value,
             "publicKeyJwk": record.public_key.jwk,
@@ -301,7 +316,7 @@ class Keystore:
         if not _is_one_der_sequence(der):
             raise CorruptKeyFileError(f"{path}: the PEM body is not one complete DER structure", path=path)
         try:
-            key = SigningKey.from_pem(pem, self._passphrase)
+            key = SigningKey.from_pem(pem, self._pem_password(record.kid))
         except TypeError as e:  # cryptography: a passphrase for a plaintext key, or none for an encrypted key
             if encrypted:
                 raise WrongPassphraseError(
@@ -313,7 +328,10 @@ class Keystore:
             ) from e
         except ValueError as e:  # cryptography: failed decryption, or undecodable key data
             if encrypted:  # the DER envelope parsed above, so decryption is what failed
-                raise WrongPassphraseError(f"wrong passphrase for key {record.kid}", path=path) from e
+                raise WrongPassphraseError(
+                    f"cannot decrypt key {record.kid}: wrong passphrase (or the file holds another key)",
+                    path=path,
+                ) from e
             raise CorruptKeyFileError(f"{path}: not a valid private key ({e})", path=path) from e
         except (UnsupportedAlgorithm, InvalidKeyError) as e:  # e.g. an unknown cipher, or an RSA key
             raise CorruptKeyFileError(f"{path}: {e}", path=path) from e

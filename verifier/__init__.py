@@ -4,6 +4,7 @@ The light package that procurement teams install: no web server, no ORM. Offline
 `TrustStore` (pinned keys, status-list snapshots) and a clock.
 """
 
+from verifier._corporate_number import validate_corporate_number
 from verifier._errors import TrustStoreError, VerificationFailedError, VerifierError
 from verifier._model import (
     AIGOV_CONTEXT_PATH,
@@ -17,7 +18,6 @@ from verifier._model import (
     format_date_time_stamp,
     parse_date_time_stamp,
 )
-from verifier._corporate_number import validate_corporate_number
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
 from verifier._statuslist import MIN_ENTRIES, Bitstring, StatusListError, parse_index
 from verifier._trust import StatusSnapshot, TrustedIssuer, TrustStore

@@ -1,6 +1,6 @@
 """Japanese corporate numbers (法人番号): 13 digits whose first digit is a check digit.
 
-National Tax Agency, "法人番号の指定等に関する省令" 第2条: check = 9 - (Σ Pn×Qn mod 9), where Pn is the n-th
+National Tax Agency, "法人番号の指定等に関する省令" 第2条: check = 9 - (Σ Pn*Qn mod 9), where Pn is the n-th
 digit of the 12-digit base number counted from the right and Qn is 1 for odd n and 2 for even n.
 """
 

@@ -34,13 +34,14 @@ class CompactJws:
     """The decoded parts of a compact JWS, with the exact bytes its signature covers."""
 
     header: dict[str, Any]
+    header_segment: bytes
     payload: dict[str, Any]
     signing_input: bytes
     signature: bytes
     size: int
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _reject_duplicates(pairs: list[tuple[str, Any]], dict: type[dict[str, Any]] = dict) -> dict[str, Any]:  # noqa: A002 - a local binding, for speed
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
@@ -78,8 +79,11 @@ def _json_object(segment: bytes, what: str) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=256)
-def _header(segment: bytes) -> dict[str, Any]:
-    """Tokens from one issuer key share their header byte for byte; decode each distinct header once."""
+def parse_header(segment: bytes) -> dict[str, Any]:
+    """Tokens from one issuer key share their header byte for byte; decode each distinct header once.
+
+    The cached dict is shared: callers must not change it.
+    """
     return _json_object(segment, "header")
 
 
@@ -99,10 +103,10 @@ def parse_compact(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTE
     if len(parts) != 3:
         raise JwsError(f"a compact JWS has 3 dot-separated parts, this has {len(parts)}")
     header_b64, payload_b64, signature_b64 = parts
-    header = dict(_header(header_b64))  # a copy: the cached one must not be changed by a caller
+    header = dict(parse_header(header_b64))  # a copy, so a caller cannot change the cached one
     payload = _json_object(payload_b64, "payload")
     try:
         signature = b64url_decode(signature_b64)
     except ValueError as e:
         raise JwsError(f"signature: {e}") from e
-    return CompactJws(header, payload, header_b64 + b"." + payload_b64, signature, size)
+    return CompactJws(header, header_b64, payload, header_b64 + b"." + payload_b64, signature, size)

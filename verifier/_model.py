@@ -18,6 +18,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -88,12 +89,6 @@ TypeSet = Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1)]
 TypeList = Annotated[list[str], Field(min_length=1, max_length=20)]
 ShortText = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(min_length=1, max_length=5000)]
-Date = Annotated[
-    date, PlainValidator(lambda v: _parse_date(v)), PlainSerializer(date.isoformat)
-]
-DateTimeStamp = Annotated[
-    datetime, PlainValidator(parse_date_time_stamp), PlainSerializer(format_date_time_stamp)
-]
 
 
 def _parse_date(value: object) -> date:
@@ -102,11 +97,21 @@ def _parse_date(value: object) -> date:
     return date.fromisoformat(value)
 
 
-class _Open(BaseModel):
-    """A JSON-LD node: known members validated, other members kept (VC DM 2.0 is open-world)."""
+Date = Annotated[date, PlainValidator(_parse_date), PlainSerializer(date.isoformat)]
+DateTimeStamp = Annotated[
+    datetime, PlainValidator(parse_date_time_stamp), PlainSerializer(format_date_time_stamp)
+]
 
-    # Validated by alias only (the JSON member names): looking up both names costs time on the hot path.
-    model_config = ConfigDict(extra="allow", frozen=True, alias_generator=to_camel, validate_by_name=False)
+
+class _Open(BaseModel):
+    """A JSON-LD node: known members validated, other members allowed (VC DM 2.0 is open-world).
+
+    Extra members are ignored rather than copied into the model: the verifier reports the credential as it was
+    signed (the parsed JSON), so the model is for validation only, and copying extras costs time on the hot
+    path. For the same reason members are looked up by their JSON names (aliases) only.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=False)
 
 
 class _Closed(_Open):
@@ -307,8 +312,8 @@ class CertificationCredential(_Dated):
     name: ShortText
     description: LongText | None = None
     issuer: IssuerProfile
-    valid_from_text: DateTimeStampText = Field(alias="validFrom")  # type: ignore[assignment]
-    valid_until_text: DateTimeStampText = Field(alias="validUntil")  # type: ignore[assignment]
+    valid_from_text: DateTimeStampText = Field(alias="validFrom")
+    valid_until_text: DateTimeStampText = Field(alias="validUntil")
     credential_subject: CertifiedCompany
     credential_status: Annotated[list[BitstringStatusEntry], Field(min_length=2, max_length=2)]
     credential_schema: SchemaRef
@@ -348,8 +353,6 @@ class CertificationCredential(_Dated):
 
 def describe_validation_error(error: Exception) -> str:
     """A one-line account of a pydantic ValidationError: where and what, for a person."""
-    from pydantic import ValidationError
-
     if not isinstance(error, ValidationError):
         return str(error)
     parts = []

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from keys import Algorithm, PublishedKey
 from verifier import _problems as problems
-from verifier._jws import DEFAULT_MAX_TOKEN_BYTES, CompactJws, JwsError, parse_compact
+from verifier._jws import DEFAULT_MAX_TOKEN_BYTES, CompactJws, JwsError, parse_compact, parse_header
 from verifier._model import (
     AIGOV_TYPE,
     CertificationCredential,
@@ -134,12 +134,11 @@ class _Run:
 
         header = jws.header
         legacy = self.allow_legacy and header.get("typ", "JWT") in _LEGACY_TYP and "vc" in jws.payload
-        problem = _header_problem(header, legacy)
+        problem, detail = _header_verdict(jws.header_segment, legacy)
         if problem:
             return self.stop("header", problem, problems.CRYPTOGRAPHIC_SECURITY_ERROR)
+        self.passed("header", detail)
         alg = _ALLOWED_ALGS[header["alg"]]
-        self.passed("header", f"{alg.value}, typ {header.get('typ', 'JWT')}, kid {header['kid']}")
-
         kid: str = header["kid"]
         resolved = self.trust.resolve_key(kid)
         if resolved is None:
@@ -252,7 +251,8 @@ class _Run:
             )
         else:
             issuer_id, subject_ids = model.issuer_id, [s["id"] for s in model.credential_subject if "id" in s]
-        mismatch = self.claims(jws, issuer_id, model.id, subject_ids, (model.valid_from, model.valid_until))
+        window = (model.valid_from, model.valid_until)
+        mismatch = self.claims(jws, issuer_id, model.id, subject_ids, window)
         if mismatch:
             return self.stop("claims", mismatch, problems.CLAIM_MISMATCH, payload)
         self.passed("claims", "iss, jti, sub, iat, nbf and exp agree with the credential")
@@ -269,7 +269,7 @@ class _Run:
         else:
             self.add("profile", Outcome.SKIPPED, "not applicable: not an AI governance certificate")
 
-        self.validity(model.valid_from, model.valid_until, payload)
+        self.validity(*window, payload)
         self.issuer_trust()
         self.status(payload, issuer_id)
         return self.result(payload)
@@ -477,6 +477,17 @@ def _status_list_problem(model: Credential) -> str | None:
     if not isinstance(subject.get("encodedList"), str):
         return "credentialSubject.encodedList must be a string"
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _header_verdict(segment: bytes, legacy: bool) -> tuple[str | None, str]:
+    """The header check's (problem, detail), once per distinct header: one issuer key signs many credentials
+    with the same header bytes, and the verdict depends on nothing else."""
+    header = parse_header(segment)
+    problem = _header_problem(header, legacy)
+    if problem:
+        return problem, ""
+    return None, f"{header['alg']}, typ {header.get('typ', 'JWT')}, kid {header['kid']}"
 
 
 def _header_problem(header: dict[str, Any], legacy: bool) -> str | None:

@@ -161,7 +161,7 @@ def test_wrong_passphrase(
 
     code, _, err = run(capsys, "rotate")
 
-    assert_one_line_error(code, err, "wrong passphrase for key")
+    assert_one_line_error(code, err, "wrong passphrase")
 
 
 def test_damaged_keystore_is_reported_not_raised(keystore: Path, capsys: pytest.CaptureFixture[str]) -> None:

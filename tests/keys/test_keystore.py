@@ -212,7 +212,7 @@ def test_wrong_passphrase(store: Keystore, fixed_clock: FixedClock) -> None:
 
     with pytest.raises(WrongPassphraseError) as raised:
         reopen(store, fixed_clock, passphrase=b"wrong").signing_key()
-    assert str(raised.value) == f"wrong passphrase for key {record.kid}"
+    assert str(raised.value) == f"cannot decrypt key {record.kid}: wrong passphrase (or the file holds another key)"
     assert raised.value.path == store.path / f"{record.kid}.pem"
 
 
@@ -325,7 +325,7 @@ def test_pem_holding_an_unsupported_key_type(store: Keystore) -> None:
     pem = rsa_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(PASSPHRASE),
+        serialization.BestAvailableEncryption(store._pem_password(record.kid) or b""),
     )
     (store.path / f"{record.kid}.pem").write_bytes(pem)
 
@@ -339,7 +339,8 @@ def test_pem_swapped_with_another_key(store: Keystore, fixed_clock: FixedClock) 
     new = store.rotate()
     (store.path / f"{new.kid}.pem").write_bytes((store.path / f"{old.kid}.pem").read_bytes())
 
-    with pytest.raises(CorruptKeyFileError, match=f"holds key {old.kid}, not {new.kid}"):
+    # Each key's PEM password is derived from its own kid, so another key's file does not even decrypt.
+    with pytest.raises(WrongPassphraseError, match=f"cannot decrypt key {new.kid}.*holds another key"):
         store.signing_key()
 
 
