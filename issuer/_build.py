@@ -100,6 +100,8 @@ def build_credential(
         "nextSurveillanceDue": surveillance.isoformat(),
     }
     issuer_profile: dict[str, Any] = {"id": issuer.did, "type": ["Profile"], "name": issuer.name_en}
+    if issuer.name_ja:  # Open Badges' Profile.name is one string; both languages go in our legalName map
+        issuer_profile["legalName"] = {"en": issuer.name_en, "ja": issuer.name_ja}
     return {
         "@context": [VC2_CONTEXT, OB3_CONTEXT, registry_url + AIGOV_CONTEXT_PATH],
         "id": credential_id,

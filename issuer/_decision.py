@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validat
 from pydantic.alias_generators import to_camel
 
 from verifier import LocalizedName, parse_date_time_stamp, validate_corporate_number
-from verifier._model import AIRole, Date, HttpsUrl, Url
+from verifier._model import AIRole, CertificateNumber, Date, HttpsUrl, Url
 
 
 class _Input(BaseModel):
@@ -33,7 +33,7 @@ class CertificationDecision(_Input):
     level: Annotated[str, Field(min_length=1, max_length=50)]
     scope: Annotated[str, Field(min_length=1, max_length=5000)]
     ai_roles: Annotated[list[AIRole], Field(min_length=1, max_length=3)]
-    certificate_number: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{2,63}$")]
+    certificate_number: CertificateNumber
     assessed_on: Date
     valid_from: Annotated[datetime, PlainValidator(parse_date_time_stamp)] | None = None
     valid_until: Annotated[datetime, PlainValidator(parse_date_time_stamp)] | None = None

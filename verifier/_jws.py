@@ -99,14 +99,16 @@ def parse_compact(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTE
             raise JwsError("token contains non-ASCII characters; a compact JWS is base64url text") from None
     else:
         data = token.strip()
-    parts = data.split(b".")
-    if len(parts) != 3:
-        raise JwsError(f"a compact JWS has 3 dot-separated parts, this has {len(parts)}")
-    header_b64, payload_b64, signature_b64 = parts
+    # find() is memchr-fast; bytes.split walks the token byte by byte.
+    first, last = data.find(b"."), data.rfind(b".")
+    if first == last or data.find(b".", first + 1, last) != -1:
+        raise JwsError(f"a compact JWS has 3 dot-separated parts, this has {data.count(b'.') + 1}")
+    signing_input = data[:last]
+    header_b64, payload_b64, signature_b64 = data[:first], data[first + 1 : last], data[last + 1 :]
     header = dict(parse_header(header_b64))  # a copy, so a caller cannot change the cached one
     payload = _json_object(payload_b64, "payload")
     try:
         signature = b64url_decode(signature_b64)
     except ValueError as e:
         raise JwsError(f"signature: {e}") from e
-    return CompactJws(header, header_b64, payload, header_b64 + b"." + payload_b64, signature, size)
+    return CompactJws(header, header_b64, payload, signing_input, signature, size)

@@ -225,8 +225,10 @@ class LegacyCredential(_Open):
 
 # Roles in scope, after Japan's AI Guidelines for Business v1.0 (METI/MIC, April 2024), Part 1.
 AIRole = Literal["ai_developer", "ai_provider", "ai_business_user"]
-CorporateNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{13}$")]
-CertificateNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{2,63}$")]
+_CORPORATE_NUMBER = r"^[0-9]{13}$"
+_CERTIFICATE_NUMBER = r"^[A-Z0-9][A-Z0-9-]{2,63}$"
+CorporateNumber = Annotated[str, StringConstraints(pattern=_CORPORATE_NUMBER)]
+CertificateNumber = Annotated[str, StringConstraints(pattern=_CERTIFICATE_NUMBER)]
 
 
 class LocalizedName(_Closed):
@@ -351,14 +353,29 @@ class CertificationCredential(_Dated):
         return self
 
 
-def describe_validation_error(error: Exception) -> str:
+# What each pattern means, for people: a regular expression is not an explanation.
+_PATTERN_MEANINGS = {
+    _DATE_TIME_STAMP.pattern: "is not an XML Schema dateTimeStamp (e.g. 2026-11-01T00:00:00Z, with a time zone)",
+    _DATE.pattern: "is not a date (YYYY-MM-DD)",
+    _URL.pattern: "is not an absolute URL",
+    _HTTPS_URL.pattern: "is not an https URL",
+    _CORPORATE_NUMBER: "is not a corporate number (13 digits)",
+    _CERTIFICATE_NUMBER: "is not a certificate number (capital letters, digits and '-', 3 to 64 characters)",
+}
+
+
+def describe_validation_error(error: Exception, *, root: str = "credential") -> str:
     """A one-line account of a pydantic ValidationError: where and what, for a person."""
     if not isinstance(error, ValidationError):
         return str(error)
     parts = []
     for item in error.errors(include_url=False)[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "credential"
-        message = item["msg"].removeprefix("Value error, ")
+        where = ".".join(str(p) for p in item["loc"]) or root
+        pattern = (item.get("ctx") or {}).get("pattern")
+        if item["type"] == "string_pattern_mismatch" and pattern in _PATTERN_MEANINGS:
+            message = f"{item['input']!r} {_PATTERN_MEANINGS[pattern]}"
+        else:
+            message = item["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}")
     more = error.error_count() - len(parts)
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")

@@ -116,7 +116,15 @@ class VerificationResult:
     def render_text(self) -> str:
         """One line per check with a clear mark, then a verdict line a non-expert understands."""
         width = max(len(c.name) for c in self.checks)
-        lines = [f"{_MARKS[c.outcome]} {c.name:<{width}}  {c.detail}" for c in self.checks]
+        lines = [f"{_MARKS[c.outcome]} {c.name:<{width}}  {_printable(c.detail)}" for c in self.checks]
         lines.append("")
-        lines.append(f"{self.verdict.value.upper()}: {self.summary}")
+        lines.append(f"{self.verdict.value.upper()}: {_printable(self.summary)}")
         return "\n".join(lines)
+
+
+# Details quote what a token said; a newline or terminal escape in it must not forge a line of the report.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _printable(text: str) -> str:
+    return text.translate(_CONTROLS)

@@ -53,13 +53,15 @@ def default_list_url(registry: str, purpose: str) -> str:
 
 
 def run_issue(args: argparse.Namespace) -> int:
-    from issuer import IssuerError, random_slot
+    from issuer import IssuerError, parse_decision, random_slot
     from keys import KeysError
 
     try:
-        decision = json.loads(read_input(args.decision))
+        decision = parse_decision(json.loads(read_input(args.decision)))
     except ValueError as e:
         raise UsageError(f"{args.decision}: not valid JSON: {e}") from e
+    except IssuerError as e:  # checked before the keystore is opened: a bad file fails fast
+        raise UsageError(f"{args.decision}: {e}") from e
     try:
         issuer = open_issuer(args)
         issued = issuer.issue(

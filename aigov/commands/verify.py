@@ -55,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from e
     for snapshot in trust.status_snapshots:
         if snapshot.bits is None:
-            print(f"warning: status list {snapshot.url} unusable: {snapshot.result.summary}", file=sys.stderr)
+            print(
+                f"warning: status list {snapshot.url} unusable: {snapshot.result.problems[0].detail}",
+                file=sys.stderr,
+            )
     result = verify(
         token,
         trust,
