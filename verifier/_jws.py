@@ -9,12 +9,12 @@ and against two independent JOSE implementations.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from keys import b64url_decode
 from verifier import _problems as problems
+from verifier._json import loads
 
 # A credential is a few KB; a status list credential for 16,777,216 entries of random bits is ~2.8 MB. Callers
 # pass their own cap; this default refuses a 5 MB token before any decoding.
@@ -41,38 +41,15 @@ class CompactJws:
     size: int
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]], dict: type[dict[str, Any]] = dict) -> dict[str, Any]:  # noqa: A002 - a local binding, for speed
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise JwsError(f"duplicate JSON member {duplicate!r}: a duplicate could make two readers disagree")
-    return obj
-
-
-def _reject_constant(name: str) -> None:
-    raise JwsError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
-
-
-_decoder = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
-
-
 def _json_object(segment: bytes, what: str) -> dict[str, Any]:
     try:
         raw = b64url_decode(segment)
     except ValueError as e:
         raise JwsError(f"{what}: {e}") from e
     try:
-        text = raw.decode("utf-8")
-        value = _decoder.decode(text)
-    except UnicodeDecodeError as e:
-        raise JwsError(f"{what} is not UTF-8 text") from e
-    except RecursionError as e:
-        raise JwsError(f"{what} is JSON nested too deeply") from e
-    except JwsError as e:
-        raise JwsError(f"{what}: {e}") from e
-    except ValueError as e:  # json.JSONDecodeError is a ValueError
-        raise JwsError(f"{what} is not JSON: {e}") from e
+        value = loads(raw, what)
+    except ValueError as e:
+        raise JwsError(str(e)) from None
     if not isinstance(value, dict):
         raise JwsError(f"{what} must be a JSON object, not {type(value).__name__}")
     return value

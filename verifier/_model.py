@@ -134,13 +134,16 @@ def _check_context(context: list[Any]) -> None:
 
 def _window(valid_from: str | None, valid_until: str | None) -> None:
     """Check that validFrom/validUntil (already in dateTimeStamp form) are real instants, in order."""
-    try:
-        start = datetime.fromisoformat(valid_from) if valid_from is not None else None
-        end = datetime.fromisoformat(valid_until) if valid_until is not None else None
-    except ValueError as e:  # the form was right, the values not: 2026-02-30, 25:00
-        raise ValueError(f"not a real date and time: {e}") from None
+    start, end = _instant(valid_from, "validFrom"), _instant(valid_until, "validUntil")
     if start is not None and end is not None and start > end:
         raise ValueError("validFrom is after validUntil")
+
+
+def _instant(text: str | None, member: str) -> datetime | None:
+    try:
+        return None if text is None else datetime.fromisoformat(text)
+    except ValueError as e:  # the form was right, the values not: 2026-02-30, 25:00
+        raise ValueError(f"{member} {text!r}: not a real date and time: {e}") from None
 
 
 class IssuerRef(_Open):

@@ -6,7 +6,6 @@ status list URL; the store answers only from what its owner put in it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from keys import KeysError, PublishedKey, parse_did_document, parse_jwks
 from verifier._errors import TrustStoreError
+from verifier._json import loads
 from verifier._statuslist import Bitstring
 
 if TYPE_CHECKING:
@@ -107,7 +107,9 @@ class TrustStore:
         from verifier._verify import verify_status_list  # noqa: PLC0415 - _verify imports this module
 
         snapshot = verify_status_list(token, self)
-        self._status[snapshot.url] = snapshot
+        known = self._status.get(snapshot.url)
+        if snapshot.bits is not None or known is None or known.bits is None:
+            self._status[snapshot.url] = snapshot  # a forged list never displaces one that verified
         return snapshot
 
     def status_snapshot(self, url: str) -> StatusSnapshot | None:
@@ -173,19 +175,10 @@ def _read_bytes(path: Path) -> bytes:
         raise TrustStoreError(f"cannot read: {e.strerror or e}", source=str(path)) from e
 
 
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ValueError("duplicate member in a JSON object")
-    return obj
-
-
 def read_json_file(path: Path) -> object:
     """Read a JSON file that a user handed us: size-capped, duplicate members refused, errors explained."""
     data = _read_bytes(path)
     try:
-        return json.loads(data, object_pairs_hook=_unique_object)
-    except RecursionError:
-        raise TrustStoreError("JSON nested too deeply", source=str(path)) from None
-    except (UnicodeDecodeError, ValueError) as e:
-        raise TrustStoreError(f"not valid JSON: {e}", source=str(path)) from None
+        return loads(data, "file")
+    except ValueError as e:
+        raise TrustStoreError(str(e), source=str(path)) from None

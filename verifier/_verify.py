@@ -39,7 +39,8 @@ _CTY = frozenset({"vc", "application/vc"})
 # RFC 7515 §4.1.2-§4.1.6: a token must never choose the key that verifies it.
 _KEY_CARRYING_HEADERS = ("jku", "jwk", "x5u", "x5c")
 _SYMMETRIC = ("HS256", "HS384", "HS512")
-_ALLOWED_ALGS = {a.value: a for a in Algorithm}
+# "Ed25519" is the fully-specified name of EdDSA over Ed25519 (RFC 9864); we sign with "EdDSA" (VC-JOSE-COSE).
+_ALLOWED_ALGS = {"EdDSA": Algorithm.EDDSA, "Ed25519": Algorithm.EDDSA, "ES256": Algorithm.ES256}
 # DID Core §3.1 did-url syntax (method-specific-id chars, then an RFC 3986 fragment), ASCII only.
 _DID_URL = re.compile(r"did:[a-z0-9]+(:[A-Za-z0-9._%-]*)*:[A-Za-z0-9._%-]+#[A-Za-z0-9._~!$&'()*+,;=:@/?%-]+")
 _STATUS_PURPOSE_PROBLEM = {"revocation": problems.REVOKED, "suspension": problems.SUSPENDED}
@@ -66,9 +67,11 @@ def verify_status_list(token: str | bytes, trust: TrustStore) -> StatusSnapshot:
     """Verify a BitstringStatusListCredential (all but its validity window) and decode its list."""
     run = _Run(trust, None, DEFAULT_MAX_CLOCK_SKEW, allow_legacy=False)
     result, credential = run.status_list(token)
-    url = credential.id if credential is not None and credential.id else "(unknown status list)"
     if result.verdict is Verdict.INVALID or credential is None:
-        return StatusSnapshot(url=url, result=result)
+        # The URL a failed snapshot claims is kept only to explain the failure; the store never lets it
+        # replace a snapshot that verified.
+        return StatusSnapshot(url=_claimed_id(token), result=result)
+    url = str(credential.id)
     subject = credential.credential_subject[0]
     return StatusSnapshot(
         url=url,
@@ -79,6 +82,14 @@ def verify_status_list(token: str | bytes, trust: TrustStore) -> StatusSnapshot:
         valid_from=credential.valid_from,
         valid_until=credential.valid_until,
     )
+
+
+def _claimed_id(token: str | bytes) -> str:
+    try:
+        claimed = parse_compact(token, max_bytes=MAX_STATUS_LIST_TOKEN_BYTES).payload.get("id")
+    except JwsError:
+        claimed = None
+    return claimed if isinstance(claimed, str) else "(a status list that could not be read)"
 
 
 class _Run:
@@ -136,8 +147,9 @@ class _Run:
         self.passed("parse", f"compact JWS, {jws.size:,} bytes")
 
         header = jws.header
-        legacy = self.allow_legacy and header.get("typ", "JWT") in _LEGACY_TYP and "vc" in jws.payload
-        problem, detail = _header_verdict(jws.header_segment, legacy)
+        typ = header.get("typ", "JWT")
+        legacy = self.allow_legacy and isinstance(typ, str) and typ in _LEGACY_TYP and "vc" in jws.payload
+        problem, detail = _header_verdict(jws.header_segment, legacy, self.allow_legacy)
         if problem:
             return self.stop("header", problem, problems.CRYPTOGRAPHIC_SECURITY_ERROR)
         self.passed("header", detail)
@@ -191,15 +203,16 @@ class _Run:
         if kid_did != issuer_id:
             return f"signed with a key of {kid_did}, but the credential names {issuer_id} as its issuer"
         if "iss" in payload and payload["iss"] != issuer_id:
-            return f"'iss' is {payload['iss']!r} but the issuer is {issuer_id!r}"
+            return f"'iss' is {_show(payload['iss'])} but the issuer is {issuer_id!r}"
         if "jti" in payload and payload["jti"] != credential_id:
-            return f"'jti' is {payload['jti']!r} but the credential id is {credential_id!r}"
+            return f"'jti' is {_show(payload['jti'])} but the credential id is {credential_id!r}"
         if "sub" in payload and payload["sub"] not in subject_ids:
-            return f"'sub' is {payload['sub']!r} but no credentialSubject has that id"
+            return f"'sub' is {_show(payload['sub'])} but no credentialSubject has that id"
         for claim in ("iat", "nbf", "exp"):
-            value = payload.get(claim)
-            if claim in payload and (isinstance(value, bool) or not isinstance(value, int | float)):
-                return f"'{claim}' must be a NumericDate (seconds since the epoch), not {value!r}"
+            if claim in payload and _from_ts(payload[claim]) is None:
+                return (
+                    f"'{claim}' must be a NumericDate (seconds since the epoch), not {_show(payload[claim])}"
+                )
         for claim, member, moment in (("nbf", "validFrom", window[0]), ("exp", "validUntil", window[1])):
             if claim in payload and moment is not None and int(payload[claim]) != int(moment.timestamp()):
                 return f"'{claim}' ({_ts(payload[claim])}) contradicts {member} ({_fmt(moment)})"
@@ -485,32 +498,32 @@ def _status_list_problem(model: Credential) -> str | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _header_verdict(segment: bytes, legacy: bool) -> tuple[str | None, str]:
+def _header_verdict(segment: bytes, legacy: bool, legacy_allowed: bool) -> tuple[str | None, str]:
     """The header check's (problem, detail), once per distinct header: one issuer key signs many credentials
     with the same header bytes, and the verdict depends on nothing else."""
     header = parse_header(segment)
-    problem = _header_problem(header, legacy)
+    problem = _header_problem(header, legacy, legacy_allowed)
     if problem:
         return problem, ""
     return None, f"{header['alg']}, typ {header.get('typ', 'JWT')}, kid {header['kid']}"
 
 
-def _header_problem(header: dict[str, Any], legacy: bool) -> str | None:
+def _header_problem(header: dict[str, Any], legacy: bool, legacy_allowed: bool) -> str | None:
     """RFC 7515 §4.1 and VC-JOSE-COSE §3.1.1: what a header must and must not say."""
     alg = header.get("alg")
     if alg == "none":
         return "alg 'none' is refused: an unsigned token proves nothing"
     if alg in _SYMMETRIC:
         return f"alg {alg!r} is refused: a shared-secret MAC cannot show who issued a credential"
-    if alg not in _ALLOWED_ALGS:
-        return f"alg {alg!r} is not accepted; allowed: {', '.join(_ALLOWED_ALGS)}"
+    if not isinstance(alg, str) or alg not in _ALLOWED_ALGS:
+        return f"alg {_show(alg)} is not accepted; allowed: EdDSA (or Ed25519), ES256"
     carried = [h for h in _KEY_CARRYING_HEADERS if h in header]
     if carried:
         return (
             f"header carries {', '.join(carried)}: keys never come from the token, only from the trust store"
         )
     if "crit" in header:
-        return f"header marks {header['crit']!r} as critical, which is not understood (RFC 7515 §4.1.11)"
+        return f"header marks {_show(header['crit'])} as critical, which is not understood (RFC 7515 §4.1.11)"
     if "b64" in header:
         return "header 'b64' (RFC 7797 unencoded payload) is not supported"
     if "zip" in header:
@@ -518,16 +531,30 @@ def _header_problem(header: dict[str, Any], legacy: bool) -> str | None:
     typ = header.get("typ")
     if legacy:
         if typ is not None and typ not in _LEGACY_TYP:
-            return f"typ {typ!r} is not a legacy JWT type"
-    elif typ not in _TYP:
-        hint = " (a VC 1.1 JWT? it is accepted only with the legacy option)" if typ in _LEGACY_TYP else ""
-        return f"typ must be 'vc+jwt', not {typ!r}{hint}"
-    if "cty" in header and header["cty"] not in _CTY:
-        return f"cty must be 'vc', not {header['cty']!r}"
+            return f"typ {_show(typ)} is not a legacy JWT type"
+    elif not isinstance(typ, str) or typ not in _TYP:
+        if isinstance(typ, str) and typ in _LEGACY_TYP:
+            hint = (
+                " (a VC 1.1 JWT carries its credential in a 'vc' claim, and this payload has none)"
+                if legacy_allowed
+                else " (a VC 1.1 JWT? it is accepted only with the legacy option)"
+            )
+        else:
+            hint = ""
+        return f"typ must be 'vc+jwt', not {_show(typ)}{hint}"
+    cty = header.get("cty", "vc")
+    if not isinstance(cty, str) or cty not in _CTY:
+        return f"cty must be 'vc', not {_show(cty)}"
     kid = header.get("kid")
     if not isinstance(kid, str) or len(kid) > 512 or _DID_URL.fullmatch(kid) is None:
-        return f"kid must be an absolute DID URL (did:method:id#key), not {kid!r}"
+        return f"kid must be an absolute DID URL (did:method:id#key), not {_show(kid)}"
     return None
+
+
+def _show(value: object, limit: int = 80) -> str:
+    """A value from a token, quoted for a message and cut short: a hostile token must not fill the report."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _signed_at(payload: dict[str, Any]) -> datetime | None:

@@ -356,7 +356,7 @@ def bad_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ({"file": "missing.jwt"}, ("cannot read missing.jwt",)),
         ({"file": "."}, ("cannot read .",)),
         ({"trust": "missing.json"}, ("missing.json", "cannot read")),
-        ({"trust": "not-json.json"}, ("not-json.json", "not valid JSON")),
+        ({"trust": "not-json.json"}, ("not-json.json", "is not JSON")),
         ({"trust": "array.json"}, ("array.json", "JSON object")),
         ({"trust": "empty-object.json"}, ("empty-object.json",)),
         ({"status": "missing.jwt"}, ("missing.jwt", "cannot read")),
