@@ -6,9 +6,9 @@ A library with no I/O of its own beyond the files it is pointed at; the registry
 from issuer._build import (
     IssuerIdentity,
     StatusSlot,
-    add_years,
     build_credential,
     build_status_list_credential,
+    validity_end,
 )
 from issuer._decision import CertificationDecision, Company
 from issuer._errors import DecisionError, IssuerError, SchemeError, SelfCheckError
@@ -30,7 +30,6 @@ __all__ = [
     "SchemeError",
     "SelfCheckError",
     "StatusSlot",
-    "add_years",
     "build_credential",
     "build_status_list_credential",
     "load_scheme",
@@ -38,4 +37,5 @@ __all__ = [
     "random_slot",
     "sign_credential",
     "utc_now",
+    "validity_end",
 ]

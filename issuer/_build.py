@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from issuer._decision import CertificationDecision
+from issuer._errors import DecisionError
 from issuer._scheme import Scheme
 from verifier import AIGOV_CONTEXT_PATH, AIGOV_SCHEMA_PATH, OB3_CONTEXT, VC2_CONTEXT, format_date_time_stamp
 
@@ -38,11 +39,21 @@ class StatusSlot:
         }
 
 
-def add_years(moment: datetime, years: int) -> datetime:
-    """The same instant `years` later; 29 February becomes 28 February in a common year."""
-    year = moment.year + years
-    day = min(moment.day, calendar.monthrange(year, moment.month)[1])
-    return moment.replace(year=year, day=day)
+def validity_end(start: datetime, years: int) -> datetime:
+    """The last second of a period of `years` from `start`: the second before its anniversary.
+
+    As Japan's Civil Code Art. 143(2) counts periods: a period starting on 29 February ends, in a common year,
+    at the end of 28 February (the anniversary that does not exist is taken as 1 March).
+    """
+    try:
+        anniversary = start.replace(year=start.year + years)
+    except ValueError:  # 29 February in a common year
+        anniversary = start.replace(year=start.year + years, month=3, day=1)
+    return anniversary - timedelta(seconds=1)
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def add_months(day: date, months: int) -> date:
@@ -64,9 +75,15 @@ def build_credential(
 ) -> dict[str, Any]:
     """The unsigned credential as a JSON-ready dict, in the member order people read it."""
     level = scheme.level(decision.level)
-    valid_from = (decision.valid_from or now).astimezone(UTC).replace(microsecond=0)
+    valid_from = _whole_seconds(decision.valid_from or now)
     # A management-system certificate runs `validityYears` and ends the second before its anniversary.
-    valid_until = decision.valid_until or add_years(valid_from, scheme.validity_years) - timedelta(seconds=1)
+    valid_until = _whole_seconds(decision.valid_until or validity_end(valid_from, scheme.validity_years))
+    if valid_until <= valid_from:
+        raise DecisionError(
+            f"validUntil {format_date_time_stamp(valid_until)} is not after validFrom "
+            f"{format_date_time_stamp(valid_from)}",
+            field="validUntil",
+        )
     surveillance = decision.next_surveillance_due or add_months(
         decision.assessed_on, scheme.surveillance_interval_months
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from verifier import LocalizedName, parse_date_time_stamp, validate_corporate_number
@@ -39,12 +39,26 @@ class CertificationDecision(_Input):
     valid_until: Annotated[datetime, PlainValidator(parse_date_time_stamp)] | None = None
     next_surveillance_due: Date | None = None
 
-    @model_validator(mode="after")
-    def _rules(self) -> CertificationDecision:
-        if len(set(self.ai_roles)) != len(self.ai_roles):
+    # Cross-field rules are field validators (earlier fields are in `info.data`) so that an error names its field.
+    @field_validator("ai_roles")
+    @classmethod
+    def _distinct_roles(cls, roles: list[str]) -> list[str]:
+        if len(set(roles)) != len(roles):
             raise ValueError("aiRoles lists a role twice")
-        if self.valid_from and self.valid_until and self.valid_from >= self.valid_until:
+        return roles
+
+    @field_validator("valid_until")
+    @classmethod
+    def _after_valid_from(cls, valid_until: datetime | None, info: ValidationInfo) -> datetime | None:
+        valid_from = info.data.get("valid_from")
+        if valid_until is not None and valid_from is not None and valid_until <= valid_from:
             raise ValueError("validUntil must be after validFrom")
-        if self.next_surveillance_due is not None and self.next_surveillance_due <= self.assessed_on:
+        return valid_until
+
+    @field_validator("next_surveillance_due")
+    @classmethod
+    def _after_assessment(cls, due: date | None, info: ValidationInfo) -> date | None:
+        assessed = info.data.get("assessed_on")
+        if due is not None and assessed is not None and due <= assessed:
             raise ValueError("nextSurveillanceDue must be after assessedOn")
-        return self
+        return due

@@ -17,7 +17,7 @@ from issuer._errors import DecisionError, SelfCheckError
 from issuer._scheme import Scheme
 from issuer._signing import sign_credential
 from keys import KeyStateError, PublishedKey, SigningKey, verification_method_id
-from verifier import Bitstring, Outcome, TrustStore, verify
+from verifier import Bitstring, Outcome, TrustStore, parse_date_time_stamp, verify
 from verifier._model import describe_validation_error
 
 Clock = Callable[[], datetime]
@@ -57,6 +57,12 @@ class Issuer:
         clock: Clock = utc_now,
         self_check: bool = True,
     ) -> None:
+        kids = [k.kid for k in published_keys]
+        if len(set(kids)) != len(kids):
+            duplicate = next(kid for kid in kids if kids.count(kid) > 1)
+            raise KeyStateError(
+                f"key {duplicate} is published twice: its state would be ambiguous", kid=duplicate
+            )
         mine = next((k for k in published_keys if k.kid == signing_key.kid), None)
         if mine is None:
             raise KeyStateError(f"key {signing_key.kid} is not among the published keys", kid=signing_key.kid)
@@ -103,7 +109,8 @@ class Issuer:
             now=now,
         )
         token = sign_credential(credential, key=self._key, kid=self._kid, now=now)
-        self._self_check(token, now)
+        # Checked as of when it takes effect: a certificate may be issued ahead of its validFrom.
+        self._self_check(token, max(now, parse_date_time_stamp(credential["validFrom"])))
         return IssuedCredential(token, credential)
 
     def sign_status_list(

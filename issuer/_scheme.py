@@ -12,17 +12,19 @@ from pydantic.alias_generators import to_camel
 
 from issuer._errors import SchemeError
 from verifier import LocalizedName
+from verifier._model import LongText, ShortText
 
 
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=True)
 
 
+# Constraints mirror the certificate profile (verifier/_model.py), so a scheme that loads can make certificates.
 class Level(_Config):
     id: Annotated[str, Field(min_length=1, max_length=50)]
     name: LocalizedName
-    description: str
-    criteria: str
+    description: LongText
+    criteria: LongText
 
 
 class Scheme(_Config):
@@ -31,10 +33,10 @@ class Scheme(_Config):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
     example: bool = False
     name: LocalizedName
-    version: str
+    version: Annotated[str, Field(min_length=1, max_length=50)]
     validity_years: Annotated[int, Field(ge=1, le=10)]
     surveillance_interval_months: Annotated[int, Field(ge=1, le=36)]
-    standards: list[str] = []
+    standards: list[ShortText] = []
     levels: Annotated[list[Level], Field(min_length=1)]
 
     def level(self, level_id: str) -> Level:

@@ -13,9 +13,9 @@ from issuer import (
     IssuerIdentity,
     Scheme,
     StatusSlot,
-    add_years,
     build_credential,
     parse_decision,
+    validity_end,
 )
 from verifier import CertificationCredential
 
@@ -194,28 +194,28 @@ def test_default_validity_is_the_schemes_years_ending_the_second_before_the_anni
 
 
 def test_validity_from_a_leap_day(build: Build) -> None:
-    """The anniversary of 29 February in a common year is taken as 28 February (add_years); the certificate
-    ends the second before it. (A certificate from 28 February ends at the same second.)"""
+    """Japan's Civil Code Art. 143(2): a period from 29 February ends, in a common year, at the end of
+    28 February; a certificate from 28 February ends a day earlier."""
     credential = build(validFrom="2028-02-29T00:00:00Z")
     assert (credential["validFrom"], credential["validUntil"]) == (
         "2028-02-29T00:00:00Z",
-        "2031-02-27T23:59:59Z",
+        "2031-02-28T23:59:59Z",
     )
     assert build(validFrom="2028-02-28T00:00:00Z")["validUntil"] == "2031-02-27T23:59:59Z"
 
 
 @pytest.mark.parametrize(
-    ("moment", "years", "expected"),
+    ("start", "years", "expected"),
     [
-        (datetime(2028, 2, 29, 12, tzinfo=UTC), 1, datetime(2029, 2, 28, 12, tzinfo=UTC)),
-        (datetime(2028, 2, 29, 12, tzinfo=UTC), 3, datetime(2031, 2, 28, 12, tzinfo=UTC)),
-        (datetime(2028, 2, 29, 12, tzinfo=UTC), 4, datetime(2032, 2, 29, 12, tzinfo=UTC)),
-        (datetime(2027, 2, 28, tzinfo=UTC), 1, datetime(2028, 2, 28, tzinfo=UTC)),
-        (datetime(2026, 11, 1, 8, 5, 3, 7, tzinfo=UTC), 3, datetime(2029, 11, 1, 8, 5, 3, 7, tzinfo=UTC)),
+        (datetime(2028, 2, 29, 12, tzinfo=UTC), 1, datetime(2029, 3, 1, 11, 59, 59, tzinfo=UTC)),
+        (datetime(2028, 2, 29, 0, tzinfo=UTC), 3, datetime(2031, 2, 28, 23, 59, 59, tzinfo=UTC)),
+        (datetime(2028, 2, 29, 12, tzinfo=UTC), 4, datetime(2032, 2, 29, 11, 59, 59, tzinfo=UTC)),
+        (datetime(2027, 2, 28, tzinfo=UTC), 1, datetime(2028, 2, 27, 23, 59, 59, tzinfo=UTC)),
+        (datetime(2026, 11, 1, 8, 5, 3, tzinfo=UTC), 3, datetime(2029, 11, 1, 8, 5, 2, tzinfo=UTC)),
     ],
 )
-def test_add_years(moment: datetime, years: int, expected: datetime) -> None:
-    assert add_years(moment, years) == expected
+def test_validity_end(start: datetime, years: int, expected: datetime) -> None:
+    assert validity_end(start, years) == expected
 
 
 def test_the_decisions_dates_win(build: Build) -> None:

@@ -177,11 +177,6 @@ def test_refuses_an_unpublished_key(make_issuer: MakeIssuer, ed_key: SigningKey)
         make_issuer(published=[])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG issuer/_issuer.py:60: the constructor checks the first published entry with the signing key's kid, "
-    "the self-check TrustStore keeps the last one; duplicate kids should be refused",
-)
 def test_refuses_the_same_key_published_twice_with_different_states(
     make_issuer: MakeIssuer, ed_key: SigningKey, fixed_clock: Any
 ) -> None:
@@ -302,11 +297,6 @@ def test_cross_field_rules(name: str, make_decision: MakeDecision) -> None:
         parse_decision(make_decision(**changes))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG issuer/_decision.py:43-49: cross-field rules raise a bare ValueError, so DecisionError.field is None "
-    "and the message reads 'credential: ...'",
-)
 @pytest.mark.parametrize("name", CROSS_FIELD)
 def test_cross_field_rules_name_their_field(name: str, make_decision: MakeDecision) -> None:
     changes, field, _ = CROSS_FIELD[name]
@@ -316,24 +306,12 @@ def test_cross_field_rules_name_their_field(name: str, make_decision: MakeDecisi
     assert str(caught.value).startswith(field + ":")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG issuer/_decision.py:24 (PlainValidator(validate_corporate_number)) with "
-    "verifier/_corporate_number.py:19: a JSON number reaches len() and escapes as TypeError, not DecisionError",
-)
 def test_a_corporate_number_given_as_a_json_number(make_decision: MakeDecision) -> None:
     with pytest.raises(DecisionError) as caught:
         parse_decision(make_decision(subject={"corporateNumber": 7000012050002}))
     assert caught.value.field == "subject.corporateNumber"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SelfCheckError,
-    reason="BUG issuer/_decision.py:46 / issuer/_build.py:69: a validUntil before the default validFrom (now) "
-    "passes the decision check and is caught only by the self-check",
-)
 def test_a_valid_until_in_the_past_is_a_decision_error(
     make_issuer: MakeIssuer, make_decision: MakeDecision, slots: dict[str, StatusSlot]
 ) -> None:
@@ -342,12 +320,6 @@ def test_a_valid_until_in_the_past_is_a_decision_error(
     assert caught.value.field == "validUntil"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SelfCheckError,
-    reason="BUG issuer/_issuer.py:134: the self-check verifies at the issuing time, so a certificate issued "
-    "ahead of its validFrom fails 'validity_period' (not yet valid) and is withheld",
-)
 def test_a_certificate_may_be_issued_before_it_takes_effect(
     make_issuer: MakeIssuer, make_decision: MakeDecision, slots: dict[str, StatusSlot]
 ) -> None:

@@ -123,11 +123,6 @@ def test_a_directory(tmp_path: Path) -> None:
         load_scheme(tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG issuer/_scheme.py:21-37: Level.description/criteria, Scheme.version and standards are unconstrained "
-    "str, so a scheme the certificate profile refuses loads, and every issue() then fails its self-check",
-)
 @pytest.mark.parametrize(
     "changes",
     [
