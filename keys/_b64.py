@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 import pybase64  # SIMD base64: ten times CPython's binascii on a credential, which is on the hot path
 
 _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -14,7 +12,7 @@ _LOW4 = frozenset(c for i, c in enumerate(_ALPHABET) if i & 0b1111)
 
 def b64url_encode(data: bytes) -> str:
     """Encode bytes as unpadded base64url text."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return pybase64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def b64url_decode(text: str | bytes) -> bytes:

@@ -17,7 +17,9 @@ def corporate_number_check_digit(base: str) -> int:
 def validate_corporate_number(value: object) -> str:
     """Return `value` if it is a valid corporate number; raise ValueError saying what is wrong otherwise."""
     if not isinstance(value, str):
-        raise ValueError("a corporate number is a string of 13 digits (a JSON number would lose leading zeros)")
+        raise ValueError(
+            "a corporate number is a string of 13 digits (a JSON number would lose leading zeros)"
+        )
     if len(value) != 13 or not value.isascii() or not value.isdigit():
         raise ValueError("a corporate number is exactly 13 ASCII digits")
     expected = corporate_number_check_digit(value[1:])

@@ -43,6 +43,7 @@ _SYMMETRIC = ("HS256", "HS384", "HS512")
 _ALLOWED_ALGS = {"EdDSA": Algorithm.EDDSA, "Ed25519": Algorithm.EDDSA, "ES256": Algorithm.ES256}
 # DID Core §3.1 did-url syntax (method-specific-id chars, then an RFC 3986 fragment), ASCII only.
 _DID_URL = re.compile(r"did:[a-z0-9]+(:[A-Za-z0-9._%-]*)*:[A-Za-z0-9._%-]+#[A-Za-z0-9._~!$&'()*+,;=:@/?%-]+")
+_NUMERIC_DATES = ("iat", "nbf", "exp")
 _STATUS_PURPOSE_PROBLEM = {"revocation": problems.REVOKED, "suspension": problems.SUSPENDED}
 
 
@@ -103,6 +104,7 @@ class _Run:
         self.checks: list[CheckResult] = []
         self.issuer: TrustedIssuer | None = None
         self.bits: Bitstring | None = None
+        self.times: dict[str, datetime | None] = {}  # the JWT's NumericDate claims, None where not a date
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def passed(self, name: str, detail: str) -> None:
@@ -180,7 +182,9 @@ class _Run:
                 problems.CRYPTOGRAPHIC_SECURITY_ERROR,
             )
         # Only now is the payload authentic enough to say when it was signed.
-        signed_at = _signed_at(jws.payload)
+        payload = jws.payload
+        self.times = {c: _from_ts(payload[c]) for c in _NUMERIC_DATES if c in payload}
+        signed_at = self.times.get("iat") or self.times.get("nbf")
         unusable = _key_unusable(key, signed_at)
         if unusable:
             return self.stop("key", unusable, problems.KEY_NOT_USABLE)
@@ -208,14 +212,20 @@ class _Run:
             return f"'jti' is {_show(payload['jti'])} but the credential id is {credential_id!r}"
         if "sub" in payload and payload["sub"] not in subject_ids:
             return f"'sub' is {_show(payload['sub'])} but no credentialSubject has that id"
-        for claim in ("iat", "nbf", "exp"):
-            if claim in payload and _from_ts(payload[claim]) is None:
+        times = self.times
+        for claim, moment in times.items():
+            if moment is None:
                 return (
                     f"'{claim}' must be a NumericDate (seconds since the epoch), not {_show(payload[claim])}"
                 )
-        for claim, member, moment in (("nbf", "validFrom", window[0]), ("exp", "validUntil", window[1])):
-            if claim in payload and moment is not None and int(payload[claim]) != int(moment.timestamp()):
-                return f"'{claim}' ({_ts(payload[claim])}) contradicts {member} ({_fmt(moment)})"
+        for claim, member, expected in (("nbf", "validFrom", window[0]), ("exp", "validUntil", window[1])):
+            moment = times.get(claim)
+            if (
+                moment is not None
+                and expected is not None
+                and int(payload[claim]) != int(expected.timestamp())
+            ):
+                return f"'{claim}' ({_fmt(moment)}) contradicts {member} ({_fmt(expected)})"
         return None
 
     # -- credentials -------------------------------------------------------------------------------------------
@@ -319,8 +329,8 @@ class _Run:
             return self.stop("claims", mismatch, problems.CLAIM_MISMATCH, payload)
         self.passed("claims", "iss, jti, sub, iat, nbf and exp agree with the credential")
         self.add("profile", Outcome.SKIPPED, "not applicable: legacy credential")
-        valid_from = _from_ts(payload.get("nbf")) or model.issuance_date
-        valid_until = _from_ts(payload.get("exp")) or model.expiration_date
+        valid_from = self.times.get("nbf") or model.issuance_date
+        valid_until = self.times.get("exp") or model.expiration_date
         self.validity(valid_from, valid_until, payload)
         self.issuer_trust()
         self.add(
@@ -333,9 +343,9 @@ class _Run:
     ) -> None:
         """The validity window against the injected clock, with bounded skew (VC DM 2.0 §4.9)."""
         assert self.now is not None  # noqa: S101 - status-list runs check their window when used
-        valid_from = _later(valid_from, _from_ts(payload.get("nbf")))
-        valid_until = _earlier(valid_until, _from_ts(payload.get("exp")))
-        issued = payload.get("iat")
+        valid_from = _later(valid_from, self.times.get("nbf"))
+        valid_until = _earlier(valid_until, self.times.get("exp"))
+        issued = self.times.get("iat")
         if valid_from is not None and self.now + self.skew < valid_from:
             self.add(
                 "validity_period",
@@ -345,8 +355,8 @@ class _Run:
             )
         elif valid_until is not None and self.now - self.skew > valid_until:
             self.add("validity_period", Outcome.FAILED, f"expired on {_fmt(valid_until)}", problems.EXPIRED)
-        elif issued is not None and issued > (self.now + self.skew).timestamp():
-            detail = f"issued in the future: 'iat' is {_ts(issued)}"
+        elif issued is not None and issued > self.now + self.skew:
+            detail = f"issued in the future: 'iat' is {_fmt(issued)}"
             self.add("validity_period", Outcome.FAILED, detail, problems.NOT_YET_VALID)
         else:
             window = f"valid from {_fmt(valid_from) if valid_from else '(unbounded)'}"
@@ -557,14 +567,6 @@ def _show(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _signed_at(payload: dict[str, Any]) -> datetime | None:
-    for claim in ("iat", "nbf"):
-        value = _from_ts(payload.get(claim))
-        if value is not None:
-            return value
-    return None
-
-
 def _key_unusable(key: PublishedKey, signed_at: datetime | None) -> str | None:
     if signed_at is None:
         if key.revoked or key.expires:
@@ -597,11 +599,6 @@ def _from_ts(value: object) -> datetime | None:
         return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _ts(value: float) -> str:
-    moment = _from_ts(value)
-    return _fmt(moment) if moment else repr(value)
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
