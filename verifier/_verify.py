@@ -44,6 +44,11 @@ _ALLOWED_ALGS = {"EdDSA": Algorithm.EDDSA, "Ed25519": Algorithm.EDDSA, "ES256": 
 # DID Core §3.1 did-url syntax (method-specific-id chars, then an RFC 3986 fragment), ASCII only.
 _DID_URL = re.compile(r"did:[a-z0-9]+(:[A-Za-z0-9._%-]*)*:[A-Za-z0-9._%-]+#[A-Za-z0-9._~!$&'()*+,;=:@/?%-]+")
 _NUMERIC_DATES = ("iat", "nbf", "exp")
+_PASSED = Outcome.PASSED
+_ALL_PASSED = {Outcome.PASSED}
+# CheckResult is a NamedTuple; tuple.__new__ builds one without the Python-level __new__ namedtuple adds,
+# which matters for the dozen results of every verification.
+_new_check = tuple.__new__
 _STATUS_PURPOSE_PROBLEM = {"revocation": problems.REVOKED, "suspension": problems.SUSPENDED}
 
 
@@ -108,10 +113,10 @@ class _Run:
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
     def passed(self, name: str, detail: str) -> None:
-        self.checks.append(CheckResult(name, Outcome.PASSED, detail))
+        self.checks.append(_new_check(CheckResult, (name, _PASSED, detail, None)))
 
     def add(self, name: str, outcome: Outcome, detail: str, problem: str | None = None) -> None:
-        self.checks.append(CheckResult(name, outcome, detail, problem))
+        self.checks.append(_new_check(CheckResult, (name, outcome, detail, problem)))
 
     def stop(
         self, name: str, detail: str, problem: str, credential: dict[str, Any] | None = None
@@ -123,7 +128,11 @@ class _Run:
         return self.result(credential)
 
     def result(self, credential: dict[str, Any] | None) -> VerificationResult:
-        outcomes = {c.outcome for c in self.checks}
+        outcomes = {c[1] for c in self.checks}
+        if outcomes == _ALL_PASSED:
+            return VerificationResult(
+                Verdict.VALID, tuple(self.checks), _valid_summary(credential, self.issuer), credential
+            )
         if Outcome.FAILED in outcomes:
             verdict = Verdict.INVALID
             first = next(c for c in self.checks if c.outcome is Outcome.FAILED)
