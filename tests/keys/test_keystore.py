@@ -212,7 +212,10 @@ def test_wrong_passphrase(store: Keystore, fixed_clock: FixedClock) -> None:
 
     with pytest.raises(WrongPassphraseError) as raised:
         reopen(store, fixed_clock, passphrase=b"wrong").signing_key()
-    assert str(raised.value) == f"cannot decrypt key {record.kid}: wrong passphrase (or the file holds another key)"
+    assert (
+        str(raised.value)
+        == f"cannot decrypt key {record.kid}: wrong passphrase (or the file holds another key)"
+    )
     assert raised.value.path == store.path / f"{record.kid}.pem"
 
 

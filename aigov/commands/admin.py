@@ -1,0 +1,189 @@
+"""`aigov admin`: set up the registry — its own key and scheme, certification bodies, and their API tokens.
+
+Settings come from AIGOV_* environment variables (database, public URL, keystore path and passphrase). An API
+token is printed once, on standard output, and stored only as a hash: keep it when it is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aigov.cli import EXIT_OK, UsageError
+from aigov.commands.db import describe, load_settings
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from issuer import Scheme
+    from keys import Keystore
+
+_ALGORITHMS = ("EdDSA", "ES256")
+_SCOPES = ("credentials:issue", "credentials:suspend", "credentials:revoke", "credentials:renew")
+Handler = Callable[[argparse.Namespace], int]
+
+
+def register(subparsers: Any) -> None:
+    admin = subparsers.add_parser("admin", help="administer the registry", description=__doc__)
+    commands = admin.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", help="create the registry's own key and load a scheme")
+    init.add_argument("--scheme", type=Path, help="scheme file (default: the bundled EXAMPLE scheme)")
+    init.set_defaults(handler=run_init)
+
+    issuer = commands.add_parser("create-issuer", help="register a certification body and create its key")
+    issuer.add_argument("--slug", required=True, help="short name in its DID and URLs, e.g. acme-cb")
+    issuer.add_argument("--name-en", required=True, help="name in English")
+    issuer.add_argument("--name-ja", help="name in Japanese")
+    issuer.add_argument("--scheme", help="scheme id it certifies under (default: the example scheme)")
+    issuer.add_argument("--alg", choices=_ALGORITHMS, default="EdDSA", help="key algorithm (default EdDSA)")
+    issuer.set_defaults(handler=run_create_issuer)
+
+    token = commands.add_parser("create-token", help="create an API token for a certification body")
+    token.add_argument("--issuer", required=True, metavar="SLUG", help="the certification body")
+    token.add_argument(
+        "--scopes", required=True, help=f"comma-separated: {', '.join(_SCOPES)}", metavar="SCOPES"
+    )
+    token.add_argument("--description", help="what the token is for (shown in listings)")
+    token.set_defaults(handler=run_create_token)
+
+    revoke = commands.add_parser("revoke-token", help="revoke an API token")
+    revoke.add_argument("token_id", metavar="ID", help="the token id (the part after aigov_)")
+    revoke.set_defaults(handler=run_revoke_token)
+
+
+@contextmanager
+def _database(url: str) -> Iterator[Session]:
+    """A session on a migrated database, in one write transaction; errors become one-line usage errors."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
+
+    from registry.db import make_engine, write_transaction
+    from registry.errors import RegistryError
+    from registry.migrate import SchemaNotCurrentError, check_current
+
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        check_current(engine)
+        with Session(engine, expire_on_commit=False) as session, write_transaction(session):
+            yield session
+    except SchemaNotCurrentError as e:
+        raise UsageError(str(e)) from e
+    except RegistryError as e:
+        raise UsageError(str(e)) from e
+    except SQLAlchemyError as e:
+        raise UsageError(f"database error: {describe(e)}") from e
+    finally:
+        engine.dispose()
+
+
+def _keystore(root: Path, name: str, passphrase: bytes) -> Keystore:
+    from keys import Keystore
+
+    return Keystore(root / name, passphrase=passphrase)
+
+
+def _ensure_key(keystore: Keystore, alg: str) -> str:
+    """The active key's kid, creating the first key if there is none."""
+    from keys import KeysError, KeyState
+
+    try:
+        active = [record for record in keystore.records() if record.state is KeyState.ACTIVE]
+        record = active[0] if active else keystore.generate(alg)
+    except KeysError as e:
+        raise UsageError(str(e)) from e
+    return record.kid
+
+
+def _scheme(path: Path | None) -> Scheme:
+    from issuer import SchemeError, load_scheme
+
+    try:
+        return load_scheme(path)
+    except SchemeError as e:
+        raise UsageError(str(e)) from e
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from registry.bodies import add_scheme
+    from registry.config import Settings
+    from registry.identity import REGISTRY_KEYSTORE, registry_did
+
+    settings = load_settings(Settings)
+    scheme = _scheme(args.scheme)
+    with _database(settings.database_url) as session:
+        add_scheme(session=session, scheme=scheme, now=datetime.now(UTC))
+    kid = _ensure_key(_keystore(settings.keystore_path, REGISTRY_KEYSTORE, settings.passphrase()), "EdDSA")
+    label = " (EXAMPLE scheme, for demonstration only)" if scheme.example else ""
+    print(f"scheme {scheme.id} {scheme.version} registered{label}", file=sys.stderr)
+    print(f"registry key {kid}; DID document at {settings.public_url}/.well-known/did.json", file=sys.stderr)
+    print(registry_did(settings.public_url))
+    return EXIT_OK
+
+
+def run_create_issuer(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from registry.bodies import add_scheme, create_body
+    from registry.config import Settings
+    from registry.models import CertificationBody, CertificationBodyCreate
+    from registry.models import Scheme as SchemeRow
+
+    settings = load_settings(Settings)
+    example = _scheme(None)
+    scheme_id = args.scheme or example.id
+    now = datetime.now(UTC)
+    with _database(settings.database_url) as session:
+        if session.exec(select(CertificationBody).where(CertificationBody.slug == args.slug)).first():
+            raise UsageError(f"a certification body {args.slug!r} already exists")
+        if scheme_id == example.id and session.get(SchemeRow, scheme_id) is None:
+            add_scheme(session=session, scheme=example, now=now)
+        data = CertificationBodyCreate(
+            slug=args.slug, name_en=args.name_en, name_ja=args.name_ja, scheme_id=scheme_id
+        )
+        body = create_body(session=session, data=data, public_url=settings.public_url, now=now)
+        # The key last but inside the transaction: a key that cannot be made leaves no body behind.
+        kid = _ensure_key(_keystore(settings.keystore_path, args.slug, settings.passphrase()), args.alg)
+    print(f"certification body {body.slug} registered under scheme {scheme_id}, key {kid}", file=sys.stderr)
+    print(f"DID document at {settings.public_url}/issuers/{body.slug}/did.json", file=sys.stderr)
+    print(body.did)
+    return EXIT_OK
+
+
+def run_create_token(args: argparse.Namespace) -> int:
+    from registry.bodies import body_by_slug
+    from registry.config import DatabaseSettings
+    from registry.tokens import create_token
+
+    settings = load_settings(DatabaseSettings)
+    with _database(settings.database_url) as session:
+        body = body_by_slug(session=session, slug=args.issuer)
+        row, secret = create_token(
+            session=session,
+            body=body,
+            scopes=[args.scopes],
+            now=datetime.now(UTC),
+            description=args.description,
+        )
+    print(f"token {row.id} for {body.slug} with scopes {', '.join(row.scopes)}", file=sys.stderr)
+    print("it is shown only now: store it in your secret manager", file=sys.stderr)
+    print(secret)
+    return EXIT_OK
+
+
+def run_revoke_token(args: argparse.Namespace) -> int:
+    from keys import format_date_time_stamp
+    from registry.config import DatabaseSettings
+    from registry.tokens import revoke_token
+
+    settings = load_settings(DatabaseSettings)
+    with _database(settings.database_url) as session:
+        row = revoke_token(session=session, token_id=args.token_id, now=datetime.now(UTC))
+    assert row.revoked_at is not None  # noqa: S101
+    print(f"token {row.id} revoked as of {format_date_time_stamp(row.revoked_at)}")
+    return EXIT_OK

@@ -1,0 +1,74 @@
+"""`aigov serve`: run the registry under uvicorn.
+
+Settings come from AIGOV_* environment variables (see registry/config.py). The server refuses to start on a
+database whose schema is not at the current migration: run `aigov db upgrade` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from aigov.cli import EXIT_OK, UsageError
+from aigov.commands.db import describe, load_settings
+
+APP_FACTORY = "registry.app:create_app_from_env"
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range")
+    return port
+
+
+def _workers(text: str) -> int:
+    workers = int(text)
+    if workers < 1:
+        raise argparse.ArgumentTypeError("at least one worker")
+    return workers
+
+
+def register(subparsers: Any) -> None:
+    serve = subparsers.add_parser("serve", help="run the registry (HTTP API)", description=__doc__)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--workers", type=_workers, default=1, help="worker processes (default 1; about one per core)"
+    )
+    serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    serve.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from registry.config import Settings
+    from registry.db import make_engine
+    from registry.migrate import SchemaNotCurrentError, check_current
+
+    settings = load_settings(Settings)
+    engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        check_current(engine)
+    except SchemaNotCurrentError as e:
+        raise UsageError(f"refusing to start: {e}") from e
+    except SQLAlchemyError as e:
+        raise UsageError(f"refusing to start: cannot read the database: {describe(e)}") from e
+    finally:
+        engine.dispose()
+
+    import uvicorn
+
+    print(f"aigov registry for {settings.public_url} on http://{args.host}:{args.port}", file=sys.stderr)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=not args.no_access_log,
+        server_header=False,
+    )
+    return EXIT_OK

@@ -1,0 +1,80 @@
+"""Registry settings, read from `AIGOV_*` environment variables (or passed in by tests and the CLI).
+
+The only module of the registry that reads the environment. Defaults suit a developer's laptop (SQLite under
+./var, a loopback URL); outside `environment=development` the defaults that would be unsafe in service are
+refused rather than silently used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Bitstring Status List v1.0 §6.1 (herd privacy): at least 131,072 entries per list.
+MIN_STATUS_LIST_SIZE = 131_072
+DEVELOPMENT_PASSPHRASE = "aigov-development-only"  # noqa: S105  # refused outside development, below
+
+
+class DatabaseSettings(BaseSettings):
+    """Just the database, for commands that touch nothing else (`aigov db`, token administration)."""
+
+    model_config = SettingsConfigDict(env_prefix="AIGOV_", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///./var/aigov.db"
+
+
+class Settings(DatabaseSettings):
+    """Everything the registry needs to know about its deployment."""
+
+    public_url: str = "http://127.0.0.1:8000"
+    keystore_path: Path = Path("./var/keys")
+    key_passphrase: SecretStr = SecretStr(DEVELOPMENT_PASSPHRASE)
+    status_list_size: Annotated[int, Field(ge=MIN_STATUS_LIST_SIZE, multiple_of=8)] = MIN_STATUS_LIST_SIZE
+    status_ttl_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 300
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    # Fail safe: a deployment that forgot to say what it is gets the strict checks.
+    environment: Literal["development", "production"] = "production"
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        """An origin only (scheme, host, port): DIDs, credential ids and status list URLs are built on it."""
+        parts = urlsplit(value.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("public_url must be an http(s) URL such as https://registry.example")
+        if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("public_url must be an origin: no path, query, fragment or user info")
+        try:
+            address = ipaddress.ip_address(parts.hostname)
+        except ValueError:
+            address = None
+        if address is not None and not address.is_loopback:
+            raise ValueError(
+                "public_url must name its host by domain name: did:web cannot name an IP address"
+            )
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults(self) -> Settings:
+        if self.environment == "development":
+            return self
+        passphrase = self.key_passphrase.get_secret_value()
+        if not passphrase or passphrase == DEVELOPMENT_PASSPHRASE:
+            raise ValueError(
+                "set AIGOV_KEY_PASSPHRASE: the default keystore passphrase is for development only "
+                "(or set AIGOV_ENVIRONMENT=development on a laptop)"
+            )
+        if not self.public_url.startswith("https://"):
+            raise ValueError(
+                "public_url must be https outside development: did:web DIDs resolve over https only"
+            )
+        return self
+
+    def passphrase(self) -> bytes:
+        """The keystore passphrase as bytes, for keys.Keystore."""
+        return self.key_passphrase.get_secret_value().encode("utf-8")

@@ -1,0 +1,94 @@
+"""Settings (and what they refuse outside development), and the identifiers derived from the public URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from keys import did_web_url
+from registry.config import DEVELOPMENT_PASSPHRASE, MIN_STATUS_LIST_SIZE, Settings
+from registry.identity import issuer_did, registry_did
+
+STRICT = {"public_url": "https://registry.example", "key_passphrase": "a real passphrase"}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "PUBLIC_URL", "KEYSTORE_PATH", "KEY_PASSPHRASE", "ENVIRONMENT"):
+        monkeypatch.delenv(f"AIGOV_{name}", raising=False)
+
+
+def test_development_defaults() -> None:
+    settings = Settings(environment="development")
+
+    assert settings.database_url == "sqlite:///./var/aigov.db"
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.keystore_path == Path("var/keys")
+    assert settings.status_list_size == MIN_STATUS_LIST_SIZE
+    assert settings.status_ttl_seconds == 300
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.passphrase() == DEVELOPMENT_PASSPHRASE.encode()
+
+
+def test_production_is_the_default_and_refuses_development_secrets() -> None:
+    with pytest.raises(ValidationError, match="AIGOV_KEY_PASSPHRASE"):
+        Settings(public_url="https://registry.example")
+    with pytest.raises(ValidationError, match="AIGOV_KEY_PASSPHRASE"):
+        Settings(public_url="https://registry.example", key_passphrase="")
+    with pytest.raises(ValidationError, match="https"):
+        Settings(public_url="http://registry.example", key_passphrase="a real passphrase")
+    assert Settings(**STRICT).environment == "production"
+
+
+def test_settings_come_from_aigov_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIGOV_DATABASE_URL", "postgresql+psycopg://u:p@db/aigov")
+    monkeypatch.setenv("AIGOV_PUBLIC_URL", "https://Registry.Example:8443/")
+    monkeypatch.setenv("AIGOV_KEY_PASSPHRASE", "from the environment")
+    monkeypatch.setenv("AIGOV_STATUS_TTL_SECONDS", "60")
+
+    settings = Settings()
+
+    assert settings.database_url == "postgresql+psycopg://u:p@db/aigov"
+    assert settings.public_url == "https://registry.example:8443"
+    assert settings.passphrase() == b"from the environment"
+    assert settings.status_ttl_seconds == 60
+    assert "from the environment" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status_list_size": MIN_STATUS_LIST_SIZE - 8},
+        {"status_list_size": MIN_STATUS_LIST_SIZE + 1},
+        {"public_url": "https://registry.example/registry"},
+        {"public_url": "https://registry.example?x=1"},
+        {"public_url": "ftp://registry.example"},
+        {"public_url": "https://192.0.2.7"},
+        {"max_body_bytes": 10},
+        {"environment": "staging"},
+    ],
+)
+def test_invalid_settings(change: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Settings(**{**STRICT, **change})
+
+
+def test_dids_follow_the_public_url_and_resolve_to_our_routes() -> None:
+    assert registry_did("https://registry.example") == "did:web:registry.example"
+    assert (
+        issuer_did("https://registry.example:8443", "acme-cb")
+        == "did:web:registry.example%3A8443:issuers:acme-cb"
+    )
+    assert did_web_url(issuer_did("https://registry.example:8443", "acme-cb")) == (
+        "https://registry.example:8443/issuers/acme-cb/did.json"
+    )
+    assert (
+        did_web_url(registry_did("https://registry.example"))
+        == "https://registry.example/.well-known/did.json"
+    )
+    # did:web names domains only: a loopback address (a developer's machine) becomes localhost.
+    assert registry_did("http://127.0.0.1:8000") == "did:web:localhost%3A8000"
+    with pytest.raises(ValueError, match="slug"):
+        issuer_did("https://registry.example", "Not A Slug")
