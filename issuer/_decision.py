@@ -8,8 +8,16 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from verifier import LocalizedName, parse_date_time_stamp, validate_corporate_number
-from verifier._model import AIRole, CertificateNumber, Date, HttpsUrl, Url
+from verifier import (
+    AIRole,
+    CertificateNumber,
+    Date,
+    HttpsUrl,
+    LocalizedName,
+    Url,
+    parse_date_time_stamp,
+    validate_corporate_number,
+)
 
 
 class _Input(BaseModel):

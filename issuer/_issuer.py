@@ -17,8 +17,7 @@ from issuer._errors import DecisionError, SelfCheckError
 from issuer._scheme import Scheme
 from issuer._signing import sign_credential
 from keys import KeyStateError, PublishedKey, SigningKey, verification_method_id
-from verifier import Bitstring, Outcome, TrustStore, parse_date_time_stamp, verify
-from verifier._model import describe_validation_error
+from verifier import Bitstring, Outcome, TrustStore, describe_validation_error, parse_date_time_stamp, verify
 
 Clock = Callable[[], datetime]
 

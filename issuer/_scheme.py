@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from issuer._errors import SchemeError
-from verifier import LocalizedName
-from verifier._model import LongText, ShortText
+from verifier import LocalizedName, LongText, ShortText
 
 
 class _Config(BaseModel):

@@ -27,7 +27,7 @@ from registry.errors import (
     RegistryError,
     SigningUnavailableError,
 )
-from verifier._problems import PARSING_ERROR
+from verifier.problems import PARSING_ERROR
 
 MEDIA_TYPE = "application/problem+json"
 _AIGOV = "urn:aigov:problem:"

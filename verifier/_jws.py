@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keys import b64url_decode
-from verifier import _problems as problems
+from verifier import problems
 from verifier._json import loads
 
 # A credential is a few KB; a status list credential for 16,777,216 entries of random bits is ~2.8 MB. Callers

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from keys import Algorithm, PublishedKey
-from verifier import _problems as problems
+from verifier import problems
 from verifier._jws import DEFAULT_MAX_TOKEN_BYTES, CompactJws, JwsError, parse_compact, parse_header
 from verifier._model import (
     AIGOV_TYPE,
