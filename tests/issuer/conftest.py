@@ -1,4 +1,4 @@
-"""Factories for issuer tests: a fixed clock, the example scheme, decisions, keys and issuing desks.
+"""Factories for issuer tests: the example scheme, decisions, keys and issuing desks (the clock is shared).
 
 A conftest cannot be imported under --import-mode=importlib, so helpers are fixtures returning factories.
 """
@@ -8,39 +8,21 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from issuer import Issuer, IssuerIdentity, Scheme, StatusSlot, load_scheme
 from keys import PublishedKey, SigningKey
 
+if TYPE_CHECKING:
+    from conftest import FixedClock  # tests/conftest.py
+
 REGISTRY = "https://registry.example"
 CB_DID = "did:web:cb.example"
 REVOCATION_URL = f"{REGISTRY}/status/1"
 SUSPENSION_URL = f"{REGISTRY}/status/2"
-
-
-class FixedClock:
-    """A clock that stands still until a test moves it; pass it wherever code takes a `clock`."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def fixed_clock() -> FixedClock:
-    """A clock at 2026-11-01T00:00:00Z."""
-    return FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,5 @@
-"""Fixtures for the keys tests.
-
-`fixed_clock` belongs in tests/conftest.py for every package, but a conftest there puts tests/ on sys.path
-(pytest's default "prepend" import mode), where tests/keys, tests/verifier and tests/issuer would shadow the
-packages of the same names. It can move once pytest runs with --import-mode=importlib.
-"""
+"""Fixtures for every test package. (pytest runs with --import-mode=importlib, so tests/ is not on sys.path and
+tests/keys cannot shadow the keys package.)"""
 
 from __future__ import annotations
 
