@@ -54,7 +54,7 @@ class CredentialBase(SQLModel):
     next_surveillance_due: date
     valid_from: datetime = Field(sa_type=UtcDateTime)
     valid_until: datetime = Field(sa_type=UtcDateTime, index=True)
-    status: str = Field(default=CredentialStatus.ACTIVE, max_length=20, index=True)
+    status: str = Field(default=CredentialStatus.ACTIVE, max_length=20)
     status_reason_code: str | None = Field(default=None, max_length=50)
     status_reason: str | None = Field(default=None, sa_type=sa.Text)
     status_changed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -69,6 +69,9 @@ class Credential(CredentialBase, table=True):
         sa.Index(None, "scheme_id", "level"),
         # Stable cursor pagination and "updated since" feeds: (updated_at, id) is a total order.
         sa.Index(None, "updated_at", "id"),
+        # Status filters and statistics: `expired` is a status and a validUntil in the past, so both together
+        # answer "active", "expired" and the counts by status from the index alone.
+        sa.Index(None, "status", "valid_until"),
     )
 
     id: uuid.UUID = Field(primary_key=True)
