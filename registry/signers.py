@@ -8,6 +8,7 @@ body's identity or scheme does. Each keystore directory is `<keystore_path>/<slu
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,11 +73,16 @@ class KeyCache:
 
 
 def keystore_fingerprint(path: Path) -> Fingerprint:
-    """Names, sizes and mtimes of the keystore's metadata files: changes whenever a key's state changes."""
+    """Names, sizes and mtimes of the keystore's metadata files: changes whenever a key's state changes.
+
+    Checked on every signing request, so one directory scan and one stat per file.
+    """
     try:
-        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in path.glob("*.json")))
+        with os.scandir(path) as entries:
+            found = [(entry.name, entry.stat()) for entry in entries if entry.name.endswith(".json")]
     except OSError:
         return ()
+    return tuple(sorted((name, stat.st_mtime_ns, stat.st_size) for name, stat in found))
 
 
 class Signers:

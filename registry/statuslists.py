@@ -5,28 +5,42 @@ at least 131,072 entries. Each certification body has one current list per purpo
 fills. A list row is locked (`FOR NO KEY UPDATE` on PostgreSQL, the database write lock on SQLite) by whoever
 allocates in it or flips one of its bits, so no concurrent change is lost, and the signed list credential is
 regenerated before commit, so `GET /status/{id}` serves exactly what was committed.
+
+Everything here runs on the caller's Core connection inside its write transaction (SQLAlchemy Core, not the
+ORM: an ORM round trip costs ten times the SQL it sends), and allocates for a whole batch at once: one query
+finds the current list, one checks every drawn index, one counts them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from issuer import Issuer
+from registry.db import Prepared
 from registry.identity import status_list_url
 from registry.models import CertificationBody, StatusAllocation, StatusList, StatusPurpose
 from verifier import Bitstring
 
 RandBelow = Callable[[int], int]
-# Random probes before a crowded list is searched exhaustively; at 90 % full, 32 probes all miss with
-# probability 0.9**32 ≈ 3 %, so the exhaustive search is for the last few percent of a list only.
+# Rounds of random probes before the free indices are listed exhaustively. Each round draws more candidates
+# than it needs, in proportion to how full the list is, so one round almost always suffices.
 MAX_RANDOM_PROBES = 32
+# At most this many extra candidates per round (four queries of a thousand).
+MAX_EXTRA_CANDIDATES = 4000
+# From this fill on (the last 131 entries of a default list), listing the free indices is cheaper than probing.
+CROWDED = 0.999
+# Bound parameters per IN list: well under SQLite's 32,766 and PostgreSQL's 65,535.
+_IN_CHUNK = 1000
+
+LISTS: sa.Table = StatusList.__table__  # type: ignore[attr-defined]
+ALLOCATIONS: sa.Table = StatusAllocation.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,125 +58,184 @@ def strong_etag(token: str) -> str:
     return '"' + hashlib.sha256(token.encode("ascii")).hexdigest()[:40] + '"'
 
 
-def lock_list(session: Session, list_id: int) -> StatusList:
-    """The list row, locked until the transaction ends."""
-    return session.exec(
-        select(StatusList).where(StatusList.id == list_id).with_for_update(key_share=True)
-    ).one()
-
-
-def _sign(lst: StatusList, bits: Bitstring, *, policy: ListPolicy, signer: Issuer, now: datetime) -> None:
-    assert lst.id is not None  # noqa: S101  # flushed before signing: its URL names its id
-    lst.bits = bytes(bits)
-    lst.token = signer.sign_status_list(
-        list_url=status_list_url(policy.public_url, lst.id),
-        purpose=lst.purpose,
-        bits=bits,
-        ttl=policy.ttl,
+def _signed(
+    list_id: int, purpose: str, bits: Bitstring, *, policy: ListPolicy, signer: Issuer, now: datetime
+) -> dict[str, object]:
+    """The columns of a freshly signed list: its bits, token, ETag and time."""
+    token = signer.sign_status_list(
+        list_url=status_list_url(policy.public_url, list_id), purpose=purpose, bits=bits, ttl=policy.ttl
     )
-    lst.etag = strong_etag(lst.token)
-    lst.updated_at = now
+    return {"bits": bytes(bits), "token": token, "etag": strong_etag(token), "updated_at": now}
 
 
-def _current_list(session: Session, issuer_id: int, purpose: StatusPurpose) -> tuple[int, int] | None:
-    """The id and size of the body's newest list for `purpose` with room left, locked.
+# Statements are built once (building a SELECT costs several times executing it), and those of the issuance
+# path run on the DB-API cursor (registry.db.Prepared).
+_CURRENT_LIST = Prepared(
+    sa.select(LISTS.c.id, LISTS.c.size, LISTS.c.allocated)
+    .where(
+        LISTS.c.issuer_id == sa.bindparam("issuer_id"),
+        LISTS.c.purpose == sa.bindparam("purpose"),
+        LISTS.c.allocated < LISTS.c.size,
+    )
+    .order_by(LISTS.c.id.desc())
+    .limit(1)
+    .with_for_update(key_share=True)
+)
+_TAKEN = Prepared(
+    sa.select(ALLOCATIONS.c.status_index).where(
+        ALLOCATIONS.c.list_id == sa.bindparam("list_id"),
+        ALLOCATIONS.c.status_index.in_(sa.bindparam("indices", expanding=True)),
+    )
+)
+_ALL_TAKEN = Prepared(
+    sa.select(ALLOCATIONS.c.status_index).where(ALLOCATIONS.c.list_id == sa.bindparam("list_id"))
+)
+_COUNT = Prepared(
+    sa.update(LISTS)
+    .where(LISTS.c.id == sa.bindparam("list_id"))
+    .values(allocated=LISTS.c.allocated + sa.bindparam("count"))
+)
+_LOCK_BITS = (
+    sa.select(LISTS.c.purpose, LISTS.c.bits, LISTS.c.version)
+    .where(LISTS.c.id == sa.bindparam("list_id"))
+    .with_for_update(key_share=True)
+)
+# The columns it sets are the keys of the parameters it is executed with.
+_STORE = sa.update(LISTS).where(LISTS.c.id == sa.bindparam("list_id"))
+
+
+def _current_list(
+    connection: Connection, issuer_id: int, purpose: StatusPurpose
+) -> tuple[int, int, int] | None:
+    """The id, size and allocation count of the body's newest list for `purpose` with room left, locked.
 
     Only the small columns: allocation never needs the bits or the signed token.
     """
-    row = session.exec(
-        select(StatusList.id, StatusList.size)
-        .where(
-            StatusList.issuer_id == issuer_id,
-            StatusList.purpose == purpose.value,
-            col(StatusList.allocated) < col(StatusList.size),
-        )
-        .order_by(col(StatusList.id).desc())
-        .limit(1)
-        .with_for_update(key_share=True)
-    ).first()
-    if row is None or row[0] is None:
-        return None
-    return row[0], row[1]
+    rows = _CURRENT_LIST.execute(connection, {"issuer_id": issuer_id, "purpose": purpose.value})
+    return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
 
 def new_list(
-    session: Session,
+    connection: Connection,
     *,
     body: CertificationBody,
     purpose: StatusPurpose,
     policy: ListPolicy,
     signer: Issuer,
     now: datetime,
-) -> StatusList:
-    """Start an empty list and sign it, so that its URL answers as soon as a credential names it."""
+) -> int:
+    """Start an empty list and sign it, so that its URL answers as soon as a credential names it; its id."""
     assert body.id is not None  # noqa: S101  # a persisted body
     bits = Bitstring(policy.size)
-    lst = StatusList(
-        issuer_id=body.id,
-        purpose=purpose.value,
-        size=policy.size,
-        bits=bytes(bits),
-        token="",
-        etag="",
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(lst)
-    session.flush()  # assigns the id the list's URL is built from
-    _sign(lst, bits, policy=policy, signer=signer, now=now)
-    return lst
-
-
-def _is_taken(session: Session, list_id: int, index: int) -> bool:
-    found = session.exec(
-        select(StatusAllocation.status_index).where(
-            StatusAllocation.list_id == list_id, StatusAllocation.status_index == index
+    inserted = connection.execute(
+        sa.insert(LISTS).values(
+            issuer_id=body.id,
+            purpose=purpose.value,
+            size=policy.size,
+            allocated=0,
+            bits=bytes(bits),
+            version=1,
+            token="",
+            etag="",
+            created_at=now,
+            updated_at=now,
         )
-    ).first()
-    return found is not None
-
-
-def _free_index(session: Session, list_id: int, size: int, randbelow: RandBelow) -> int:
-    for _ in range(MAX_RANDOM_PROBES):
-        index = randbelow(size)
-        if not _is_taken(session, list_id, index):
-            return index
-    # A crowded list: choose uniformly among the free indices that remain.
-    taken = set(
-        session.exec(select(StatusAllocation.status_index).where(StatusAllocation.list_id == list_id))
     )
-    free = [index for index in range(size) if index not in taken]
-    return free[randbelow(len(free))]
+    assert inserted.inserted_primary_key is not None  # noqa: S101
+    list_id = int(inserted.inserted_primary_key[0])  # the list's URL, which it signs, names its id
+    signed = _signed(list_id, purpose.value, bits, policy=policy, signer=signer, now=now)
+    connection.execute(_STORE, {"list_id": list_id, **signed})
+    return list_id
+
+
+def _chunks(values: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def _taken(connection: Connection, list_id: int, candidates: list[int]) -> set[int]:
+    """Which of `candidates` are already allocated in the list: one query per thousand."""
+    taken: set[int] = set()
+    for chunk in _chunks(sorted(set(candidates))):
+        taken.update(row[0] for row in _TAKEN.execute(connection, {"list_id": list_id, "indices": chunk}))
+    return taken
+
+
+def _free_indices(
+    connection: Connection, list_id: int, *, size: int, allocated: int, count: int, randbelow: RandBelow
+) -> list[int]:
+    """`count` distinct unallocated indices of the list (which has `allocated` of `size` taken), at random.
+
+    Each round draws candidates for the indices still missing, checks them all in one query, and keeps the
+    free ones in the order drawn, which keeps the choice uniform over the free indices. A list that is f full
+    leaves a fraction 1 - f of the draws free, so a round draws 2f/(1-f) extra candidates per missing index
+    (none while the list is nearly empty): at 90 % full one index costs one query for 19 candidates, where one
+    candidate per round needed 7 queries on average and the exhaustive search below one time in 30 (measured:
+    a 200 ms issuance in 30 at 90 %); at 99 % full, 199 candidates find one with probability 87 %. Once the
+    list is CROWDED, or after MAX_RANDOM_PROBES rounds, the remaining indices are chosen uniformly among the
+    free ones, listed from the allocations (a read of the whole list's allocations: ≈ 50 ms at 130,000).
+    """
+    chosen: list[int] = []
+    seen: set[int] = set()
+    fill = allocated / size
+    rounds = MAX_RANDOM_PROBES if fill < CROWDED else 0
+    for _ in range(rounds):
+        missing = count - len(chosen)
+        if missing == 0:
+            return chosen
+        extra = min(int(2 * missing * fill / (1 - fill)), MAX_EXTRA_CANDIDATES)
+        candidates = [randbelow(size) for _ in range(missing + extra)]
+        taken = _taken(connection, list_id, candidates)
+        for index in candidates:
+            if len(chosen) == count:
+                break
+            if index not in taken and index not in seen:
+                seen.add(index)
+                chosen.append(index)
+    if len(chosen) < count:
+        taken = {row[0] for row in _ALL_TAKEN.execute(connection, {"list_id": list_id})}
+        free = [index for index in range(size) if index not in taken and index not in seen]
+        while len(chosen) < count:
+            chosen.append(free.pop(randbelow(len(free))))
+    return chosen
 
 
 def allocate(
-    session: Session,
+    connection: Connection,
     *,
     body: CertificationBody,
     purpose: StatusPurpose,
+    count: int,
     policy: ListPolicy,
     signer: Issuer,
     now: datetime,
-) -> tuple[int, int]:
-    """A random unused index in the body's current list for `purpose` (a new list when it is full), as
-    (list id, index). The caller records the StatusAllocation row with the credential that takes the index.
+) -> list[tuple[int, int]]:
+    """`count` random unused indices in the body's current list for `purpose` (continuing in a new list when
+    it fills), as (list id, index) pairs. The caller records the StatusAllocation rows with the credentials
+    that take them, in the same transaction.
     """
     assert body.id is not None  # noqa: S101
-    current = _current_list(session, body.id, purpose)
-    if current is None:
-        lst = new_list(session, body=body, purpose=purpose, policy=policy, signer=signer, now=now)
-        assert lst.id is not None  # noqa: S101
-        current = (lst.id, lst.size)
-    list_id, size = current
-    index = _free_index(session, list_id, size, policy.randbelow)
-    session.exec(
-        update(StatusList).where(col(StatusList.id) == list_id).values(allocated=StatusList.allocated + 1)
-    )
-    return list_id, index
+    slots: list[tuple[int, int]] = []
+    while len(slots) < count:
+        current = _current_list(connection, body.id, purpose)
+        if current is None:
+            current = (
+                new_list(connection, body=body, purpose=purpose, policy=policy, signer=signer, now=now),
+                policy.size,
+                0,
+            )
+        list_id, size, allocated = current
+        wanted = min(size - allocated, count - len(slots))
+        indices = _free_indices(
+            connection, list_id, size=size, allocated=allocated, count=wanted, randbelow=policy.randbelow
+        )
+        _COUNT.execute(connection, {"list_id": list_id, "count": wanted})
+        slots.extend((list_id, index) for index in indices)
+    return slots
 
 
 def set_bit(
-    session: Session,
+    connection: Connection,
     *,
     list_id: int,
     index: int,
@@ -170,12 +243,15 @@ def set_bit(
     policy: ListPolicy,
     signer: Issuer,
     now: datetime,
-) -> StatusList:
-    """Set or clear one entry, bump the list's version and re-sign it, all inside the caller's transaction."""
-    lst = lock_list(session, list_id)
-    bits = Bitstring.from_bytes(lst.bits)
+) -> int:
+    """Set or clear one entry, bump the list's version and re-sign it, all inside the caller's transaction.
+
+    Returns the list's new version.
+    """
+    row = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
+    purpose, stored, version = row
+    bits = Bitstring.from_bytes(stored)
     bits.set(index, value)
-    lst.version += 1
-    _sign(lst, bits, policy=policy, signer=signer, now=now)
-    session.add(lst)
-    return lst
+    signed = _signed(list_id, purpose, bits, policy=policy, signer=signer, now=now)
+    connection.execute(_STORE, {"list_id": list_id, "version": version + 1, **signed})
+    return int(version) + 1

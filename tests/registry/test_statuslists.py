@@ -93,3 +93,23 @@ def test_a_new_list_is_signed_at_once_and_empty(registry: Registry) -> None:
     assert (snapshot.purpose, len(snapshot.bits)) == ("revocation", registry.settings.status_list_size)
     assert not any(snapshot.bits.get(i) for i in range(0, len(snapshot.bits), 997))
     assert lst.etag.startswith('"')
+
+
+def test_a_nearly_full_list_still_gives_distinct_free_indices(registry: Registry) -> None:
+    """At 98 % (as the list's count says) each round draws dozens of candidates per index it needs."""
+    first = issue(registry)
+    with registry.session() as session:
+        session.exec(sa.update(StatusList).values(allocated=StatusList.size * 98 // 100))  # type: ignore[call-overload]
+        session.commit()
+    with registry.session() as session:
+        batch = lifecycle.issue_batch(
+            session=session,
+            ctx=registry.context(),
+            body=registry.acme,
+            decisions=[CertificationDecision.model_validate(registry.decision()) for _ in range(50)],
+            actor="test",
+        ).credentials
+    for purpose in ("revocation_index", "suspension_index"):
+        indices = [getattr(c, purpose) for c in [first, *batch]]
+        assert len(set(indices)) == 51
+    assert {c.revocation_list_id for c in batch} == {first.revocation_list_id}
