@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from benchmarks import bench_credentials, bench_statuslist
+from benchmarks import bench_credentials, bench_registry, bench_statuslist
 from benchmarks._measure import Ratio
 
 SUITES = {"credentials": bench_credentials.run, "status lists": bench_statuslist.run}
@@ -50,6 +50,9 @@ def main() -> int:
             "|---|---|---:|---:|---:|---|---|",
             *(_row(r) for r in rows),
         ]
+    # The registry against its targets: a real server under load, nginx as the reference (issue #3).
+    print("running registry (a server on loopback, wrk, nginx) ...", file=sys.stderr)
+    lines += ["", "## registry", "", *bench_registry.run()]
     out = Path(__file__).with_name("RESULTS.md")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -242,7 +242,7 @@ class Prepared:
 
     def __init__(self, statement: sa.Executable) -> None:
         self._statement = statement
-        self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+        self._compiled: dict[tuple[str, str, tuple[str, ...]], _Compiled] = {}
 
     def execute(
         self, connection: sa.Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
@@ -253,7 +253,7 @@ class Prepared:
         else:
             first = params or {}
         dialect = connection.dialect
-        key = (dialect.name, tuple(first))
+        key = (dialect.name, dialect.driver, tuple(first))
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self._statement, dialect, tuple(first))
