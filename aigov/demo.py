@@ -324,7 +324,7 @@ def token_is_live(secret: str) -> bool:
 
     with database() as session:
         found = authenticate(session=session, presented=secret)
-        return found is not None and found[1].slug == ISSUER_SLUG
+        return found is not None and found[2].slug == ISSUER_SLUG
 
 
 def issued_certificates() -> dict[str, str]:

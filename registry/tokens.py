@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
-from datetime import datetime
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from registry.errors import InvalidRequestError, NotFoundError
-from registry.models import ApiToken, CertificationBody
+from registry.lifecycle import detached_row
+from registry.models import ApiToken, CertificationBody, UtcDateTime
 
 TOKEN_PREFIX = "aigov"  # noqa: S105  # a prefix that makes leaked tokens easy to scan for, not a secret
 _TOKEN = re.compile(r"aigov_(?P<id>[0-9a-f]{16})_(?P<secret>[A-Za-z0-9_-]{43})", re.ASCII)
@@ -83,16 +89,67 @@ def revoke_token(*, session: Session, token_id: str, now: datetime) -> ApiToken:
     return row
 
 
-def authenticate(*, session: Session, presented: str | None) -> tuple[ApiToken, CertificationBody] | None:
-    """The live token named by `presented` and its body, or None whatever is wrong with it."""
+_TOKENS: sa.Table = ApiToken.__table__  # type: ignore[attr-defined]
+_BODIES: sa.Table = CertificationBody.__table__  # type: ignore[attr-defined]
+_BODY_COLUMNS = [column.name for column in _BODIES.columns]
+_BODY_DATETIMES = {column.name for column in _BODIES.columns if isinstance(column.type, UtcDateTime)}
+_LOOKUP = (
+    sa.select(_TOKENS.c.secret_sha256, _TOKENS.c.scopes, _TOKENS.c.revoked_at, *_BODIES.columns)
+    .join(_BODIES, _BODIES.c.id == _TOKENS.c.issuer_id)
+    .where(_TOKENS.c.id == sa.bindparam("b_id"))
+)
+# The same query for a raw SQLite connection (registry.db.LoopReader): JSON and datetimes come back as text.
+_BODY_SELECT = ", ".join(f"b.{name}" for name in _BODY_COLUMNS)
+# Column names from the table definition, not input:
+_LOOKUP_SQL = (
+    f"SELECT t.secret_sha256, t.scopes, t.revoked_at, {_BODY_SELECT} "  # noqa: S608
+    "FROM api_tokens AS t JOIN issuers AS b ON b.id = t.issuer_id WHERE t.id = ?"
+)
+Found = tuple[str, list[str], CertificationBody]
+Lookup = Callable[[str], Mapping[str, Any] | None]
+
+
+def _check(presented: str | None, lookup: Lookup) -> Found | None:
+    """The one rule for a presented token: its form, then the secret's hash compared in constant time even for
+    an unknown id, then its revocation; `lookup` reads the token (joined to its body) by id."""
     match = _TOKEN.fullmatch(presented) if presented else None
     if match is None:
         return None
-    row = session.get(ApiToken, match["id"])
-    expected = row.secret_sha256 if row is not None else _DUMMY_SHA256
+    row = lookup(match["id"])
+    expected = row["secret_sha256"] if row is not None else _DUMMY_SHA256
     if not hmac.compare_digest(_sha256(match["secret"]), expected) or row is None:
         return None
-    if row.revoked_at is not None:
+    if row["revoked_at"] is not None:
         return None
-    body = session.get(CertificationBody, row.issuer_id)
-    return (row, body) if body is not None else None
+    body = detached_row(CertificationBody, {name: row[name] for name in _BODY_COLUMNS})
+    return match["id"], list(row["scopes"]), body
+
+
+def authenticate(*, session: Session, presented: str | None) -> Found | None:
+    """The live token named by `presented` as (id, scopes, body), or None whatever is wrong with it.
+
+    One prebuilt Core query joining the token to its body (two ORM reads cost several times as much). The body
+    is a detached object.
+    """
+
+    def lookup(token_id: str) -> Mapping[str, Any] | None:
+        row = session.connection().execute(_LOOKUP, {"b_id": token_id}).mappings().first()
+        return None if row is None else dict(row)
+
+    return _check(presented, lookup)
+
+
+def authenticate_sqlite(presented: str | None, connection: sqlite3.Connection) -> Found | bool | None:
+    """authenticate() through a raw SQLite connection; False (not None) when the token is not valid."""
+
+    def lookup(token_id: str) -> Mapping[str, Any] | None:
+        found = connection.execute(_LOOKUP_SQL, (token_id,)).fetchone()
+        if found is None:
+            return None
+        row = dict(zip(("secret_sha256", "scopes", "revoked_at", *_BODY_COLUMNS), found, strict=True))
+        row["scopes"] = json.loads(row["scopes"])
+        for name in _BODY_DATETIMES:
+            row[name] = datetime.fromisoformat(row[name]).replace(tzinfo=UTC)
+        return row
+
+    return _check(presented, lookup) or False

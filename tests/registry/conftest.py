@@ -18,9 +18,9 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
@@ -42,6 +42,9 @@ from registry.signers import IssuerFactory, KeyCache, Signers, build_issuer
 from registry.statuslists import ListPolicy
 from registry.tokens import Scope, create_token
 
+if TYPE_CHECKING:
+    from conftest import FixedClock  # tests/conftest.py
+
 PASSPHRASE = "registry tests: not a real passphrase"
 PUBLIC_URL = "https://registry.test.example"
 SCHEME = load_scheme()
@@ -60,20 +63,6 @@ SAMPLE_DECISION: dict[str, Any] = {
     "assessedOn": "2026-10-20",
 }
 _numbers = itertools.count(1)
-
-
-class FixedClock:
-    """A clock that stands still until a test moves it; pass it wherever code takes a `clock`."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 def make_decision(**overrides: Any) -> dict[str, Any]:
@@ -96,12 +85,6 @@ def keystore_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def key_cache() -> KeyCache:
     return KeyCache()
-
-
-@pytest.fixture
-def fixed_clock() -> FixedClock:
-    """A clock at 2026-11-01T00:00:00Z."""
-    return FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
 
 
 # -- databases ----------------------------------------------------------------------------------------------------
