@@ -319,6 +319,21 @@ def issuer_did() -> str | None:
         return body.did if body is not None else None
 
 
+def is_accredited() -> bool:
+    """Whether the scheme owner has accredited the demo body (it is then on the trust list)."""
+    from sqlmodel import select
+
+    from registry.models import Accreditation, CertificationBody
+
+    with database() as session:
+        found = session.exec(
+            select(Accreditation.id)
+            .join(CertificationBody, CertificationBody.id == Accreditation.issuer_id)  # type: ignore[arg-type]
+            .where(CertificationBody.slug == ISSUER_SLUG)
+        ).first()
+        return found is not None
+
+
 def token_is_live(secret: str) -> bool:
     from registry.tokens import authenticate
 
@@ -489,6 +504,9 @@ def download(base: str, issued: dict[str, str]) -> dict[str, tuple[Path, str]]:
         )
         path.write_bytes(http("GET", base + url_path) + b"\n")
         lists[entry["statusPurpose"]] = (path, url_path)
+    # The offline bundle (trust list, DID documents, status lists) and the scheme owner's key to pin it with.
+    (DEMO_DIR / "bundle.jwt").write_bytes(http("GET", f"{base}/api/v1/bundle"))
+    (DEMO_DIR / "registry-did.json").write_bytes(http("GET", f"{base}/.well-known/did.json"))
     return lists
 
 
@@ -518,6 +536,8 @@ def set_up(url: str) -> tuple[str, str]:
     elif did != expected_did(url, ISSUER_SLUG):
         raise DemoError(f"{DEMO_DIR} was set up for another address ({did})")
     check_keys(REGISTRY_KEYSTORE, ISSUER_SLUG)
+    if not is_accredited():  # the scheme owner vouches for the body: it appears on the signed trust list
+        aigov("admin", "accredit", "--issuer", ISSUER_SLUG, "--reason", "EXAMPLE accreditation for the demo")
     token = TOKEN_FILE.read_text(encoding="ascii").strip() if TOKEN_FILE.exists() else ""
     if not token or not token_is_live(token):
         token = aigov(
@@ -526,6 +546,7 @@ def set_up(url: str) -> tuple[str, str]:
         write_secret(TOKEN_FILE, token)
     print(f"✔ registry set up: SQLite {DATABASE}, keys in {KEYSTORE}/, EXAMPLE scheme")
     print(f"✔ certification body {ISSUER_SLUG} ({did}), its API token in {TOKEN_FILE}")
+    print(f"✔ {ISSUER_SLUG} accredited by the scheme owner: on the signed trust list at {url}/trust-list")
     return token, load_scheme(None).id
 
 
@@ -580,6 +601,8 @@ def print_next_steps(base: str, issued: dict[str, str], lists: dict[str, tuple[P
         *((name, f"{record[name]}  {company.name_en}") for name, (_, company) in show.items()),
         *((f"{purpose} list", base + lists[purpose][1]) for purpose in ("revocation", "suspension")),
         ("registry DID", f"{base}/.well-known/did.json"),
+        ("trust list", f"{base}/trust-list"),
+        ("offline bundle", f"{base}/api/v1/bundle"),
         ("issuer DID", f"{base}/issuers/{ISSUER_SLUG}/did.json"),
     ]
     print("\nOpen:")
@@ -592,6 +615,10 @@ def print_next_steps(base: str, issued: dict[str, str], lists: dict[str, tuple[P
     print(f"  curl -s {record['revoked']}")
     print(f"  {command_prefix()} {shlex.join(verify)}")
     print("  # offline: VALID, exit 0; with revoked.jwt or suspended.jwt: INVALID, exit 1")
+    bundle = ["--bundle", str(DEMO_DIR / "bundle.jwt"), "--scheme-owner", str(DEMO_DIR / "registry-did.json")]
+    print(
+        f"  # through the trust list, no network: {shlex.join(['aigov', 'verify', str(DEMO_DIR / 'valid.jwt'), *bundle])}"
+    )
 
 
 def main_entry(argv: list[str] | None = None) -> int:

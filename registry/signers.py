@@ -129,6 +129,16 @@ class Signers:
         """The scheme owner's own keys, for /.well-known/did.json and jwks.json."""
         return self.published_keys(REGISTRY_KEYSTORE)
 
+    def registry_signing_key(self) -> tuple[str, SigningKey]:
+        """The scheme owner's active key (its kid, decrypted once per process), which signs the trust list and
+        bundles. Raises SigningUnavailableError if there is none."""
+        keystore = self.keystore(REGISTRY_KEYSTORE)
+        try:
+            active = keystore.active()
+            return active.kid, self._keys.signing_key(keystore, active.kid)
+        except KeysError as e:
+            raise SigningUnavailableError(f"the registry cannot sign: {e}") from e
+
     def for_body(self, session: Session, body: CertificationBody) -> Issuer:
         """The Issuer that signs for `body` now. Raises SigningUnavailableError if it cannot sign."""
         assert body.id is not None  # noqa: S101  # a persisted body

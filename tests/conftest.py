@@ -3,9 +3,17 @@ tests/keys cannot shadow the keys package.)"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+
+from keys import Keystore
+
+# When test keys enter service: before every fixed clock's present, as in a deployment, where a body's key exists
+# before it signs anything (the trust list publishes each key's entry into service and `verify` checks it).
+KEYS_CREATED = datetime(2025, 12, 1, tzinfo=UTC)
 
 
 class FixedClock:
@@ -27,3 +35,19 @@ class FixedClock:
 def fixed_clock() -> FixedClock:
     """A clock at 2026-11-01T00:00:00Z."""
     return FixedClock(datetime(2026, 11, 1, tzinfo=UTC))
+
+
+MakeKeystores = Callable[[Path, Iterable[str], str], Path]
+
+
+@pytest.fixture(scope="session")
+def make_keystores() -> MakeKeystores:
+    """`make_keystores(root, names, passphrase)`: one encrypted keystore per name under `root`, each with an
+    active Ed25519 key created at KEYS_CREATED; returns `root`."""
+
+    def make(root: Path, names: Iterable[str], passphrase: str) -> Path:
+        for name in names:
+            Keystore(root / name, passphrase=passphrase.encode(), clock=lambda: KEYS_CREATED).generate()
+        return root
+
+    return make

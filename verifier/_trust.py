@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from keys import KeysError, PublishedKey, parse_did_document, parse_jwks
+from keys import KeysError, PublishedKey, format_date_time_stamp, parse_did_document, parse_jwks
 from verifier._errors import TrustStoreError
 from verifier._json import loads
 from verifier._statuslist import Bitstring
+from verifier._trustlist import (
+    DEFAULT_BUNDLE_MAX_AGE,
+    BundleResult,
+    TrustListCredential,
+    TrustListResult,
+    describe_age,
+    verify_bundle,
+    verify_trust_list,
+)
 
 if TYPE_CHECKING:
     from verifier._result import VerificationResult
@@ -56,6 +65,11 @@ class TrustStore:
     def __init__(self) -> None:
         self._issuers: dict[str, TrustedIssuer] = {}
         self._status: dict[str, StatusSnapshot] = {}
+        self._owner: tuple[str, list[PublishedKey]] | None = None
+        self._trust_list: TrustListCredential | None = None
+        self._listed: dict[str, TrustedIssuer] = {}
+        self._bundle: BundleResult | None = None
+        self._bundle_urls: frozenset[str] = frozenset()
 
     # -- issuers ---------------------------------------------------------------------------------------------
     def add_issuer(self, issuer_id: str, keys: Iterable[PublishedKey], *, name: str | None = None) -> None:
@@ -88,7 +102,7 @@ class TrustStore:
         self.add_issuer(issuer_id, keys, name=name)
 
     def issuer(self, issuer_id: str) -> TrustedIssuer | None:
-        return self._issuers.get(issuer_id)
+        return self._listed.get(issuer_id) or self._issuers.get(issuer_id)
 
     @property
     def issuers(self) -> list[TrustedIssuer]:
@@ -97,9 +111,117 @@ class TrustStore:
     def resolve_key(self, kid: str) -> tuple[TrustedIssuer, PublishedKey] | None:
         """The pinned key named by an absolute DID URL `did#fragment`, with its issuer."""
         did, _, fragment = kid.partition("#")
-        issuer = self._issuers.get(did)
+        issuer = self._listed.get(did) or self._issuers.get(did)
         key = issuer.keys.get(fragment) if issuer else None
         return (issuer, key) if issuer and key else None
+
+    # -- the trust chain: scheme owner → certification body ----------------------------------------------------
+    def pin_scheme_owner(self, did: str, keys: Iterable[PublishedKey]) -> None:
+        """Pin the scheme owner: the only key a verifier needs to trust a trust list and a bundle."""
+        pinned = list(keys)
+        if not pinned:
+            raise TrustStoreError(f"scheme owner {did}: no key to pin")
+        self._owner = (did, pinned)
+
+    @property
+    def scheme_owner(self) -> tuple[str, list[PublishedKey]] | None:
+        return self._owner
+
+    def add_trust_list(
+        self, token: str | bytes, *, now: datetime | None = None, max_clock_skew: timedelta | None = None
+    ) -> TrustListResult:
+        """Verify a trust list with the pinned scheme owner key and, if it verified, use it: its bodies' keys
+        are pinned (with their retirement and compromise times) and their accreditations checked by `verify`.
+
+        With `now`, a list not valid at `now` is refused; without it, its validity window is checked at each
+        verification (an expired list then gives `indeterminate`). A forged list, or an older version than
+        the one held, never displaces a verified one.
+        """
+        did, keys = self._owner if self._owner else (None, [])
+        result = verify_trust_list(token, keys, owner_did=did, now=now, max_clock_skew=max_clock_skew)
+        new = result.trust_list
+        if new is None:
+            return result
+        held = self._trust_list
+        if held is not None and new.version < held.version:
+            return result
+        names = {entry.id: entry.display_name for entry in new.credential_subject.issuers}
+        self._trust_list = new
+        self._listed = {
+            issuer_id: TrustedIssuer(issuer_id, {k.kid: k for k in keys}, names.get(issuer_id))
+            for issuer_id, keys in result.listed_keys.items()
+        }
+        return result
+
+    @property
+    def trust_list(self) -> TrustListCredential | None:
+        """The verified trust list in use; None means trust comes from pinned issuers only."""
+        return self._trust_list
+
+    def add_bundle(
+        self,
+        token: str | bytes,
+        *,
+        now: datetime,
+        max_age: timedelta = DEFAULT_BUNDLE_MAX_AGE,
+        max_clock_skew: timedelta | None = None,
+    ) -> BundleResult:
+        """Verify an offline bundle with the pinned scheme owner key and take its trust list and status lists.
+
+        A bundle older than `max_age` when a status it carries is used gives `indeterminate` for that status.
+        The bundle's DID documents are kept for reference (`bundle.bundle.credential_subject.did_documents`);
+        keys are trusted through the trust list only.
+        """
+        did, keys = self._owner if self._owner else (None, [])
+        checked = verify_bundle(
+            token, keys, owner_did=did, now=now, max_age=max_age, max_clock_skew=max_clock_skew
+        )
+        if checked.bundle is None:
+            return checked
+        subject = checked.bundle.credential_subject
+        trust_list = self.add_trust_list(subject.trust_list, max_clock_skew=max_clock_skew)
+        snapshots = [self.add_status_list(item) for item in subject.status_lists]
+        statuses = tuple(snapshot.result for snapshot in snapshots)
+        urls = frozenset(snapshot.url for snapshot in snapshots if snapshot.bits is not None)
+        result = BundleResult(
+            checked.verdict,
+            checked.checks,
+            checked.summary,
+            None,
+            bundle=checked.bundle,
+            issued=checked.issued,
+            age=checked.age,
+            max_age=max_age,
+            trust_list_result=trust_list,
+            status_results=statuses,
+        )
+        if self._bundle is None or (
+            checked.issued is not None
+            and self._bundle.issued is not None
+            and checked.issued >= self._bundle.issued
+        ):
+            self._bundle = result
+            self._bundle_urls = urls
+        return result
+
+    @property
+    def bundle(self) -> BundleResult | None:
+        """The verified offline bundle in use, with its time of issue."""
+        return self._bundle
+
+    def bundle_age_problem(self, url: str, now: datetime) -> str | None:
+        """Why the snapshot of `url`, taken from the bundle, is too old to use at `now` (None: fine, or not
+        from a bundle)."""
+        bundle = self._bundle
+        if bundle is None or bundle.issued is None or url not in self._bundle_urls:
+            return None
+        age = now - bundle.issued
+        if age <= bundle.max_age:
+            return None
+        return (
+            f"the offline bundle of {format_date_time_stamp(bundle.issued)} is {describe_age(age)} old, over the "
+            f"{describe_age(bundle.max_age)} policy: get a fresh one (aigov bundle pull)"
+        )
 
     # -- status lists ----------------------------------------------------------------------------------------
     def add_status_list(self, token: str | bytes) -> StatusSnapshot:

@@ -27,6 +27,7 @@ from verifier._model import (
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
 from verifier._statuslist import Bitstring, StatusListError, parse_index
 from verifier._trust import StatusSnapshot, TrustedIssuer, TrustStore
+from verifier._trustlist import check_listed_issuer
 
 DEFAULT_MAX_CLOCK_SKEW = timedelta(seconds=300)
 # Status list credentials are larger than credentials (Bitstring Status List §5.1: 16,777,216 entries of random
@@ -108,6 +109,8 @@ class _Run:
         self.allow_legacy = allow_legacy
         self.checks: list[CheckResult] = []
         self.issuer: TrustedIssuer | None = None
+        self.key: PublishedKey | None = None
+        self.signed_at: datetime | None = None
         self.bits: Bitstring | None = None
         self.times: dict[str, datetime | None] = {}  # the JWT's NumericDate claims, None where not a date
 
@@ -197,7 +200,7 @@ class _Run:
         unusable = _key_unusable(key, signed_at)
         if unusable:
             return self.stop("key", unusable, problems.KEY_NOT_USABLE)
-        self.issuer = issuer
+        self.issuer, self.key, self.signed_at = issuer, key, signed_at
         self.passed("key", f"pinned key of {issuer.name or issuer.id}{_key_state(key)}")
         self.passed("signature", f"{alg.value} signature verified")
         return jws, legacy
@@ -303,7 +306,7 @@ class _Run:
             self.add("profile", Outcome.SKIPPED, "not applicable: not an AI governance certificate")
 
         self.validity(*window, payload)
-        self.issuer_trust()
+        self.issuer_trust(payload)
         self.status(payload, issuer_id)
         return self.result(payload)
 
@@ -341,7 +344,7 @@ class _Run:
         valid_from = self.times.get("nbf") or model.issuance_date
         valid_until = self.times.get("exp") or model.expiration_date
         self.validity(valid_from, valid_until, payload)
-        self.issuer_trust()
+        self.issuer_trust(payload)
         self.add(
             "status", Outcome.SKIPPED, "not checked: status lists of VC 1.1 credentials are not supported"
         )
@@ -372,9 +375,27 @@ class _Run:
             window += f" until {_fmt(valid_until)}" if valid_until else ", no expiry"
             self.passed("validity_period", window)
 
-    def issuer_trust(self) -> None:
+    def issuer_trust(self, payload: dict[str, Any]) -> None:
+        """Without a trust list: the issuer is pinned. With one: the whole chain (verifier._trustlist)."""
         assert self.issuer is not None  # noqa: S101 - set by authenticate()
-        self.passed("issuer_trust", f"issuer {self.issuer.id} is pinned in the trust store")
+        assert self.key is not None  # noqa: S101
+        trust_list = self.trust.trust_list
+        if trust_list is None:
+            self.passed("issuer_trust", f"issuer {self.issuer.id} is pinned in the trust store")
+            return
+        assert self.now is not None  # noqa: S101
+        issued_at = self.signed_at or self.times.get("nbf")
+        self.checks.append(
+            check_listed_issuer(
+                trust_list,
+                issuer_did=self.issuer.id,
+                kid=f"{self.issuer.id}#{self.key.kid}",
+                payload=payload,
+                issued_at=issued_at,
+                now=self.now,
+                skew=self.skew,
+            )
+        )
 
     def status(self, payload: dict[str, Any], issuer_id: str) -> None:
         """Bitstring Status List v1.0 §3.2 for each entry, against the store's verified snapshots.
@@ -446,6 +467,9 @@ class _Run:
                 f"{purpose} status unknown: the snapshot of {url} is not valid before {_fmt(snapshot.valid_from)}",
                 problems.STATUS_VERIFICATION_ERROR,
             )
+        stale = self.trust.bundle_age_problem(url, self.now)
+        if stale:
+            return Outcome.INDETERMINATE, f"{purpose} status unknown: {stale}", problems.STALE_BUNDLE
         try:
             index = parse_index(entry.get("statusListIndex"), size=len(snapshot.bits))
         except StatusListError as e:

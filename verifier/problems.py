@@ -28,3 +28,11 @@ EXPIRED = _AIGOV + "expired"
 REVOKED = _AIGOV + "revoked"
 SUSPENDED = _AIGOV + "suspended"
 LEGACY_FORMAT = _AIGOV + "legacy-format"
+RETRIEVAL_ERROR = _AIGOV + "retrieval-error"  # a credential named by id or URL could not be fetched
+
+# The trust chain (scheme owner → certification body → certificate) and offline bundles.
+NOT_ACCREDITED = _AIGOV + "not-accredited"
+ACCREDITATION_SUSPENDED = _AIGOV + "accreditation-suspended"
+ACCREDITATION_WITHDRAWN = _AIGOV + "accreditation-withdrawn"
+TRUST_LIST_EXPIRED = _AIGOV + "trust-list-expired"
+STALE_BUNDLE = _AIGOV + "stale-bundle"

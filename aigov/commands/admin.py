@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aigov.cli import EXIT_OK, UsageError
+from aigov.commands._common import parse_time
 from aigov.commands.db import describe, load_settings
 
 if TYPE_CHECKING:
@@ -55,6 +56,26 @@ def register(subparsers: Any) -> None:
     revoke = commands.add_parser("revoke-token", help="revoke an API token")
     revoke.add_argument("token_id", metavar="ID", help="the token id (the part after aigov_)")
     revoke.set_defaults(handler=run_revoke_token)
+
+    accredit = commands.add_parser(
+        "accredit", help="accredit a certification body (re-signs the trust list, logs an event)"
+    )
+    accredit.add_argument("--issuer", required=True, metavar="SLUG", help="the certification body")
+    accredit.add_argument("--scheme", help="scheme id (default: the body's scheme)")
+    accredit.add_argument("--levels", help="comma-separated levels it may certify (default: all)")
+    accredit.add_argument("--from", dest="valid_from", type=parse_time, help="start (default: now)")
+    accredit.add_argument("--until", dest="valid_until", type=parse_time, help="end (default: open-ended)")
+    accredit.add_argument("--reason", required=True, help="why (kept in the history and the event log)")
+    accredit.set_defaults(handler=run_accredit)
+    for name, verb in (("suspend-accreditation", "suspend"), ("withdraw-accreditation", "withdraw")):
+        change = commands.add_parser(
+            name, help=f"{verb} a certification body's accreditation (re-signs the trust list, logs an event)"
+        )
+        change.add_argument("--issuer", required=True, metavar="SLUG", help="the certification body")
+        change.add_argument("--reason", required=True, help="why (kept in the history and the event log)")
+        change.set_defaults(
+            handler=run_change_accreditation, state="suspended" if verb == "suspend" else "withdrawn"
+        )
 
 
 @contextmanager
@@ -186,4 +207,73 @@ def run_revoke_token(args: argparse.Namespace) -> int:
         row = revoke_token(session=session, token_id=args.token_id, now=datetime.now(UTC))
     assert row.revoked_at is not None  # noqa: S101
     print(f"token {row.id} revoked as of {format_date_time_stamp(row.revoked_at)}")
+    return EXIT_OK
+
+
+def _trust_context() -> tuple[Any, Any]:
+    """The signers (the registry's key signs the trust list) and the trust list policy, from the settings."""
+    from registry.config import Settings
+    from registry.signers import Signers
+    from registry.trustlist import TrustListPolicy
+
+    settings = load_settings(Settings)
+    signers = Signers(
+        keystore_path=settings.keystore_path,
+        passphrase=settings.passphrase(),
+        public_url=settings.public_url,
+        clock=lambda: datetime.now(UTC),
+    )
+    return settings, (signers, TrustListPolicy(public_url=settings.public_url))
+
+
+def run_accredit(args: argparse.Namespace) -> int:
+    from registry.bodies import body_by_slug
+    from registry.trustlist import accredit
+
+    settings, (signers, policy) = _trust_context()
+    now = datetime.now(UTC)
+    levels = [level.strip() for level in args.levels.split(",") if level.strip()] if args.levels else None
+    with _database(settings.database_url) as session:
+        body = body_by_slug(session=session, slug=args.issuer)
+        row = accredit(
+            session=session,
+            signers=signers,
+            policy=policy,
+            body=body,
+            scheme_id=args.scheme or body.scheme_id,
+            levels=levels,
+            valid_from=args.valid_from or now,
+            valid_until=args.valid_until,
+            reason=args.reason,
+            actor="admin-cli",
+            now=now,
+        )
+    print(
+        f"{body.slug} accredited for {row.scheme_id} levels {', '.join(row.levels)}; trust list re-signed",
+        file=sys.stderr,
+    )
+    print(f"{settings.public_url}/trust-list")
+    return EXIT_OK
+
+
+def run_change_accreditation(args: argparse.Namespace) -> int:
+    from registry.bodies import body_by_slug
+    from registry.models import BodyState
+    from registry.trustlist import change_accreditation
+
+    settings, (signers, policy) = _trust_context()
+    with _database(settings.database_url) as session:
+        body = body_by_slug(session=session, slug=args.issuer)
+        change_accreditation(
+            session=session,
+            signers=signers,
+            policy=policy,
+            body=body,
+            state=BodyState(args.state),
+            reason=args.reason,
+            actor="admin-cli",
+            now=datetime.now(UTC),
+        )
+    print(f"the accreditation of {body.slug} is {args.state}; trust list re-signed", file=sys.stderr)
+    print(f"{settings.public_url}/trust-list")
     return EXIT_OK

@@ -1,5 +1,6 @@
 """The registry's tables (SQLModel). Alembic owns the schema: see registry/migrations."""
 
+from registry.models.accreditation import Accreditation, AccreditationChange, TrustListRecord
 from registry.models.base import UtcDateTime
 from registry.models.credentials import Credential, CredentialBase, CredentialStatus, ReasonCode
 from registry.models.events import GENESIS_HASH, Action, ChainHead, Event, EventBase
@@ -16,6 +17,8 @@ from registry.models.tokens import ApiToken, IdempotencyRecord
 
 __all__ = [
     "GENESIS_HASH",
+    "Accreditation",
+    "AccreditationChange",
     "Action",
     "ApiToken",
     "BodyState",
@@ -38,5 +41,6 @@ __all__ = [
     "StatusAllocation",
     "StatusList",
     "StatusPurpose",
+    "TrustListRecord",
     "UtcDateTime",
 ]

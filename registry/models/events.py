@@ -22,6 +22,11 @@ class Action(StrEnum):
     REVOKED = "revoked"
     RENEWED = "renewed"
     SUPERSEDED = "superseded"
+    # The scheme owner's decisions about a certification body (registry.trustlist); no credential.
+    ACCREDITED = "accredited"
+    ACCREDITATION_SUSPENDED = "accr_suspended"
+    ACCREDITATION_WITHDRAWN = "accr_withdrawn"
+    KEYS_CHANGED = "keys_changed"
 
 
 class EventBase(SQLModel):

@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -74,12 +74,11 @@ def make_decision(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def keystore_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def keystore_root(tmp_path_factory: pytest.TempPathFactory, make_keystores: Callable[..., Path]) -> Path:
     """Keystores for the registry and two certification bodies, encrypted with PASSPHRASE."""
-    root = tmp_path_factory.mktemp("keystores")
-    for name in (REGISTRY_KEYSTORE, "acme-cb", "other-cb"):
-        Keystore(root / name, passphrase=PASSPHRASE.encode()).generate()
-    return root
+    return make_keystores(
+        tmp_path_factory.mktemp("keystores"), (REGISTRY_KEYSTORE, "acme-cb", "other-cb"), PASSPHRASE
+    )
 
 
 @pytest.fixture(scope="session")
@@ -281,6 +280,7 @@ def make_settings(database_url: str, keystore_root: Path, **overrides: Any) -> S
         "keystore_path": keystore_root,
         "key_passphrase": PASSPHRASE,
         "environment": "production",
+        "rate_limit_enabled": False,  # tests/registry/test_ratelimit.py turns them on
         **overrides,
     }
     return Settings(**values)
