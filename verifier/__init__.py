@@ -5,6 +5,28 @@ The light package that procurement teams install: no web server, no ORM. Offline
 (VC Data Model 2.0 §7.2, Bitstring Status List §3.5, `urn:aigov:problem:*`) that results and the registry use.
 """
 
+import importlib
+import typing
+
+from verifier._badge import (
+    Badge,
+    BadgeError,
+    badge_text,
+    compare_badge_text,
+    extract_badge,
+    verify_badge,
+    with_badge_check,
+)
+from verifier._batch import (
+    BatchRow,
+    Claim,
+    normalize_company,
+    read_claims,
+    report_csv,
+    report_html,
+    report_json,
+    verify_batch,
+)
 from verifier._corporate_number import validate_corporate_number
 from verifier._errors import TrustStoreError, VerificationFailedError, VerifierError
 from verifier._model import (
@@ -27,34 +49,66 @@ from verifier._model import (
     format_date_time_stamp,
     parse_date_time_stamp,
 )
+from verifier._qr import decode_qr
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
 from verifier._statuslist import MIN_ENTRIES, Bitstring, StatusListError, parse_index
 from verifier._trust import StatusSnapshot, TrustedIssuer, TrustStore
+from verifier._trustlist import (
+    BUNDLE_PATH,
+    BUNDLE_TYPE,
+    DEFAULT_BUNDLE_MAX_AGE,
+    TRUST_CONTEXT_PATH,
+    TRUST_LIST_PATH,
+    TRUST_LIST_TYPE,
+    BundleCredential,
+    BundleResult,
+    TrustListCredential,
+    TrustListResult,
+    owner_keys_by_fingerprint,
+    verify_bundle,
+    verify_trust_list,
+)
 from verifier._verify import DEFAULT_MAX_CLOCK_SKEW, verify, verify_status_list
 
 __all__ = [
     "AIGOV_CONTEXT_PATH",
     "AIGOV_SCHEMA_PATH",
     "AIGOV_TYPE",
+    "BUNDLE_PATH",
+    "BUNDLE_TYPE",
     "CHECK_NAMES",
+    "DEFAULT_BUNDLE_MAX_AGE",
     "DEFAULT_MAX_CLOCK_SKEW",
     "MIN_ENTRIES",
     "OB3_CONTEXT",
+    "TRUST_CONTEXT_PATH",
+    "TRUST_LIST_PATH",
+    "TRUST_LIST_TYPE",
     "VC2_CONTEXT",
     "AIRole",
+    "Badge",
+    "BadgeError",
+    "BatchRow",
     "Bitstring",
+    "BundleCredential",
+    "BundleResult",
     "CertificateNumber",
     "CertificationCredential",
     "CheckResult",
+    "Claim",
     "Credential",
     "Date",
+    "FetchError",
     "HttpsUrl",
     "LocalizedName",
     "LongText",
+    "OnlineVerifier",
     "Outcome",
     "ShortText",
     "StatusListError",
     "StatusSnapshot",
+    "TrustListCredential",
+    "TrustListResult",
     "TrustStore",
     "TrustStoreError",
     "TrustedIssuer",
@@ -63,11 +117,42 @@ __all__ = [
     "VerificationFailedError",
     "VerificationResult",
     "VerifierError",
+    "badge_text",
+    "compare_badge_text",
+    "decode_qr",
     "describe_validation_error",
+    "extract_badge",
     "format_date_time_stamp",
+    "normalize_company",
+    "owner_keys_by_fingerprint",
     "parse_date_time_stamp",
     "parse_index",
+    "read_claims",
+    "report_csv",
+    "report_html",
+    "report_json",
     "validate_corporate_number",
     "verify",
+    "verify_badge",
+    "verify_batch",
+    "verify_bundle",
     "verify_status_list",
+    "verify_trust_list",
+    "with_badge_check",
 ]
+
+if typing.TYPE_CHECKING:
+    from verifier._online import FetchError, OnlineVerifier
+
+# The online verifier is the only part that needs httpx: it is imported when first used, so that `import
+# verifier` (and `aigov verify` offline) stays free of an HTTP client.
+_LAZY = {"FetchError": "verifier._online", "OnlineVerifier": "verifier._online"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'verifier' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -14,6 +14,8 @@ from typing import Any
 
 from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, UsageError
 from aigov.commands._common import parse_time, read_input
+from aigov.commands._online_options import add_online_options, run_online
+from aigov.commands.bundle import add_verify_options, run_with_bundle
 
 
 def register(subparsers: Any) -> None:
@@ -22,9 +24,11 @@ def register(subparsers: Any) -> None:
         help="verify a credential (vc+jwt) offline and explain every check",
         description="Verify a credential offline. Exit: 0 valid, 1 invalid, 2 indeterminate, 3 bad usage.",
     )
-    parser.add_argument("file", help="the credential: a file holding a compact JWS, or - for standard input")
     parser.add_argument(
-        "--trust", required=True, type=Path, help="trust file: a DID document or {'issuers': [...]}"
+        "file", help="the credential: a compact JWS or a baked badge (SVG/PNG) file, or - for standard input"
+    )
+    parser.add_argument(
+        "--trust", type=Path, help="trust file: a DID document or {'issuers': [...]} (required offline)"
     )
     parser.add_argument(
         "--status-list",
@@ -42,13 +46,24 @@ def register(subparsers: Any) -> None:
         "--allow-legacy", action="store_true", help="also accept VC 1.1 JWTs (reported as legacy)"
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_online_options(
+        parser, flag=True
+    )  # --online --registry URL --scheme-owner ... (aigov.commands._online_options)
+    add_verify_options(parser)  # --bundle --max-age --trust-list --scheme-owner-fingerprint (aigov.commands.bundle)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from verifier import TrustStore, TrustStoreError, Verdict, verify
+    from aigov.commands._badge_input import read_credential
+    from verifier import TrustStore, TrustStoreError, Verdict, verify, with_badge_check
 
-    token = read_input(args.file)
+    if args.online:
+        return run_online(args)
+    if args.bundle or args.trust_list:
+        return run_with_bundle(args)  # offline, through the scheme owner's trust list
+    if args.trust is None:
+        raise UsageError("--trust is required (or verify online: --online --registry URL)")
+    token, badge = read_credential(read_input(args.file), args.file)  # a bare token, or a baked SVG/PNG badge
     try:
         trust = TrustStore.load(args.trust, args.status_list)
     except TrustStoreError as e:
@@ -66,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         max_clock_skew=timedelta(seconds=args.max_clock_skew),
         allow_legacy=args.allow_legacy,
     )
+    result = with_badge_check(result, badge)  # adds the `badge` check: does the picture match the credential?
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -1,0 +1,172 @@
+"""`aigov verify-batch FILE`: verify a CSV or JSON Lines of vendor claims and write one report row per claim.
+
+Each row names a credential id or URL, a compact JWS, or a badge file (SVG/PNG; a path relative to FILE), and
+optionally the vendor that claims it. Online (`--registry`) status lists are fetched once each; offline
+(`--status-list`) only tokens and badges can be checked. A malformed row gives a row that says why; the batch
+never stops early. Exit: 0 all valid, 1 any invalid, 2 any indeterminate or unreadable row, 3 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, UsageError
+from aigov.commands._common import MAX_INPUT_BYTES, parse_time, write_output
+from aigov.commands._online_options import add_online_options, make_verifier
+
+if TYPE_CHECKING:
+    from verifier import Claim
+
+MAX_CLAIMS_FILE_BYTES = 256 * 1024 * 1024  # 100,000 claims of a few KB each
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "verify-batch",
+        help="verify many vendor claims (CSV or JSON Lines) and write a CSV, JSON and HTML report",
+        description=__doc__,
+    )
+    parser.add_argument(
+        "file", help="claims: CSV (columns claim[,vendor]) or JSON Lines; - for standard input"
+    )
+    parser.add_argument(
+        "--format", choices=("auto", "csv", "jsonl"), default="auto", help="input format (auto)"
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="BASE", help="write BASE.csv, BASE.json and BASE.html"
+    )
+    parser.add_argument("--json", action="store_true", help="print the JSON report (default: the CSV report)")
+    parser.add_argument("--concurrency", type=int, default=8, help="claims verified at once (8)")
+    parser.add_argument("--now", type=parse_time, help="verify as of this time (ISO 8601, default: now)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    parser.add_argument("--trust", type=Path, help="trust file: a DID document or {'issuers': [...]}")
+    parser.add_argument(
+        "--status-list",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="offline: a signed status list credential (repeatable)",
+    )
+    add_online_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def _claims(args: argparse.Namespace) -> list[Claim]:
+    from verifier import Claim, read_claims
+
+    data = _read_claims_file(args.file)
+    try:
+        claims = read_claims(data, fmt=args.format)
+    except ValueError as e:
+        raise UsageError(f"{args.file}: {e}") from e
+    base = Path(args.file).parent if args.file != "-" else Path()
+    return [_with_badge(claim, base) if claim.error is None else claim for claim in claims] or [
+        Claim("", line=0, error="the file holds no claims")
+    ]
+
+
+def _read_claims_file(name: str) -> bytes:
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_CLAIMS_FILE_BYTES + 1)
+        else:
+            with Path(name).open("rb") as f:
+                data = f.read(MAX_CLAIMS_FILE_BYTES + 1)
+    except OSError as e:
+        raise UsageError(f"cannot read {name}: {e.strerror or e}") from e
+    if len(data) > MAX_CLAIMS_FILE_BYTES:
+        raise UsageError(f"{name} is larger than {MAX_CLAIMS_FILE_BYTES:,} bytes")
+    return data
+
+
+def _with_badge(claim: Claim, base: Path) -> Claim:
+    """A row naming a file (not a JWS, id or URL) becomes the file's bytes: a badge."""
+    from dataclasses import replace
+
+    value = claim.claim
+    if not isinstance(value, str) or value.startswith(("ey", "http://", "https://")) or _is_uuid(value):
+        return claim
+    if "://" in value:
+        return claim  # another scheme: the verifier refuses it with its reason
+    path = (base / value) if not Path(value).is_absolute() else Path(value)
+    try:
+        if not path.is_file():
+            return replace(claim, error=f"not a JWT, credential id or URL, and no badge file {value!r}")
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            return replace(claim, error=f"badge file {value!r} is larger than {MAX_INPUT_BYTES:,} bytes")
+        return replace(claim, claim=path.read_bytes())
+    except OSError as e:
+        return replace(claim, error=f"cannot read badge file {value!r}: {e.strerror or e}")
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+class ProgressBar:
+    """A one-line bar on a terminal's stderr, redrawn at most ten times a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        width = 30
+        filled = width * done // max(total, 1)
+        self._stream.write(f"\r[{'#' * filled}{' ' * (width - filled)}] {done:,}/{total:,}")
+        if done >= total:
+            self._stream.write("\n")
+        self._stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from verifier import report_csv, report_html, report_json, verify_batch
+    from verifier._batch import summarize
+
+    if not 1 <= args.concurrency <= 64:
+        raise UsageError("--concurrency must be between 1 and 64")
+    claims = _claims(args)
+    verifier = make_verifier(args)
+    progress = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.no_progress else None
+    try:
+        rows = verify_batch(claims, verifier, concurrency=args.concurrency, progress=progress, now=args.now)
+    finally:
+        close = getattr(verifier, "close", None)
+        if close is not None:
+            close()
+    counts = summarize(rows)
+    if args.output:
+        title = f"Certificate verification report: {Path(args.file).name}"
+        for suffix, text in (
+            (".csv", report_csv(rows)),
+            (".json", report_json(rows, details=True)),
+            (".html", report_html(rows, title=title)),
+        ):
+            write_output(args.output.with_name(args.output.name + suffix), text.rstrip("\n"))
+    else:
+        print(report_json(rows) if args.json else report_csv(rows), end="" if not args.json else "\n")
+    print(
+        f"{counts['total']:,} claims: {counts['valid']:,} valid, {counts['invalid']:,} invalid, "
+        f"{counts['indeterminate']:,} indeterminate, {counts['error']:,} unreadable",
+        file=sys.stderr,
+    )
+    if counts["invalid"]:
+        return EXIT_INVALID
+    if counts["indeterminate"] or counts["error"]:
+        return EXIT_INDETERMINATE
+    return EXIT_OK

@@ -1,0 +1,341 @@
+"""The online fetcher's policy: trusted origins only, https only, no private addresses (at connect time too),
+redirects re-checked, timeouts, byte caps on the wire and after Content-Encoding gzip."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from verifier import problems
+from verifier._online import Fetcher, FetchError, GuardedBackend, address_problem, guarded_transport
+
+REGISTRY = "https://registry.example"
+JWT = ("application/vc+jwt",)
+
+
+def fetcher(handler: Callable[[httpx.Request], httpx.Response], **options: object) -> Fetcher:
+    return Fetcher([REGISTRY, *options.pop("extra", ())], transport=httpx.MockTransport(handler), **options)  # type: ignore[arg-type]
+
+
+def ok(body: bytes = b"eyJ.x.y", **headers: str) -> httpx.Response:
+    """A 200 streamed as a server would send it (content= would be read, and gzip-decoded, by httpx itself)."""
+    return httpx.Response(
+        200, stream=httpx.ByteStream(body), headers={"content-type": "application/vc+jwt", **headers}
+    )
+
+
+def refused(f: Fetcher, url: str, phrase: str) -> FetchError:
+    with pytest.raises(FetchError) as caught:
+        f.get(url, accept=JWT)
+    assert phrase in str(caught.value), str(caught.value)
+    assert caught.value.problem == problems.STATUS_RETRIEVAL_ERROR
+    return caught.value
+
+
+# -- addresses ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("address", "phrase"),
+    [
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("10.0.0.1", "private"),
+        ("172.16.5.4", "private"),
+        ("192.168.1.1", "private"),
+        ("fc00::1", "private"),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104 - the address under test, not a bind
+        ("224.0.0.1", "multicast"),
+        ("ff02::1", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("100.64.0.1", "not globally routable"),  # carrier-grade NAT (RFC 6598)
+        ("::ffff:10.0.0.1", "wrapped in IPv6"),
+        ("::ffff:8.8.8.8", "wrapped in IPv6"),  # a mapped public address is still refused: never ambiguous
+        ("2002:a00:1::", "wrapped in IPv6"),  # 6to4 of 10.0.0.1
+        ("64:ff9b::a00:1", "NAT64"),
+    ],
+)
+def test_non_public_addresses_are_refused(address: str, phrase: str) -> None:
+    problem = address_problem(address)
+    assert problem is not None
+    assert phrase in problem
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.216.34", "2606:4700:4700::1111"])
+def test_public_addresses_pass(address: str) -> None:
+    assert address_problem(address) is None
+
+
+def test_loopback_only_with_the_development_option() -> None:
+    assert address_problem("127.0.0.1", allow_loopback=True) is None
+    assert address_problem("10.0.0.1", allow_loopback=True) is not None
+
+
+# -- URLs --------------------------------------------------------------------------------------------------------
+def test_fetches_from_a_trusted_origin() -> None:
+    f = fetcher(lambda request: ok(etag='"v1"', **{"cache-control": "max-age=60"}))
+    fetched = f.get(f"{REGISTRY}/status/1", accept=JWT)
+    assert (fetched.status, fetched.body, fetched.etag, fetched.cache_control.max_age) == (
+        200,
+        b"eyJ.x.y",
+        '"v1"',
+        60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "phrase"),
+    [
+        ("https://evil.example/status/1", "not a trusted origin"),
+        ("https://registry.example:8443/status/1", "not a trusted origin"),  # another port is another origin
+        ("https://169.254.169.254/latest/meta-data/", "link-local"),
+        ("https://10.0.0.5/status/1", "private"),
+        ("https://[::ffff:127.0.0.1]/status/1", "wrapped in IPv6"),
+        ("file:///etc/passwd", "only https"),
+        ("ftp://registry.example/status/1", "only https"),
+        ("http://registry.example/status/1", "plain-http"),
+        ("http://127.0.0.1:8000/status/1", "plain-http"),  # loopback http needs the development option
+        ("https://user:pw@registry.example/status/1", "credentials in a URL"),
+        ("not a url at all", "only https"),
+    ],
+)
+def test_refused_urls_make_no_request(url: str, phrase: str) -> None:
+    seen: list[httpx.Request] = []
+    f = fetcher(lambda request: seen.append(request) or ok())  # type: ignore[func-returns-value]
+    refused(f, url, phrase)
+    assert seen == []
+
+
+def test_plain_http_to_loopback_with_the_development_option() -> None:
+    f = Fetcher(
+        ["http://127.0.0.1:8000"], transport=httpx.MockTransport(lambda r: ok()), allow_insecure_loopback=True
+    )
+    assert f.get("http://127.0.0.1:8000/status/1", accept=JWT).status == 200
+    refused(f, "http://registry.example/status/1", "plain-http")
+
+
+@pytest.mark.parametrize(
+    ("location", "phrase"),
+    [
+        ("https://169.254.169.254/latest/meta-data/", "link-local"),
+        ("https://evil.example/status/1", "not a trusted origin"),
+        ("http://registry.example/status/1", "plain-http"),
+        ("file:///etc/passwd", "only https"),
+        ("https://10.1.2.3/x", "private"),
+    ],
+)
+def test_every_redirect_is_rechecked(location: str, phrase: str) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"location": location})
+
+    refused(fetcher(handler), f"{REGISTRY}/status/1", phrase)
+    assert seen == [f"{REGISTRY}/status/1"]
+
+
+def test_redirects_within_trusted_origins_are_followed_a_bounded_number_of_times() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/status/1":
+            return httpx.Response(301, headers={"location": "/status/1b"})
+        return ok(b"eyJ.moved.y")
+
+    assert fetcher(handler).get(f"{REGISTRY}/status/1", accept=JWT).body == b"eyJ.moved.y"
+    loop = fetcher(lambda request: httpx.Response(307, headers={"location": str(request.url)}))
+    refused(loop, f"{REGISTRY}/status/1", "more than 3 redirects")
+
+
+# -- answers -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("response", "phrase"),
+    [
+        (httpx.Response(500, text="boom"), "answered HTTP 500"),
+        (httpx.Response(404), "answered HTTP 404"),
+        (httpx.Response(200, html="<html>login</html>"), "answered text/html"),
+        (httpx.Response(200, stream=httpx.ByteStream(b"eyJ")), "no content type"),
+        (httpx.Response(302), "without a Location"),
+        (ok(b"x", **{"content-encoding": "br"}), "unsupported Content-Encoding"),
+        (ok(b"x" * 100, **{"content-length": str(10**9)}), "over the"),
+    ],
+)
+def test_unusable_answers(response: httpx.Response, phrase: str) -> None:
+    refused(fetcher(lambda request: response), f"{REGISTRY}/status/1", phrase)
+
+
+def test_byte_cap_on_the_wire() -> None:
+    refused(
+        fetcher(lambda request: ok(b"a" * 5000), max_bytes=4096), f"{REGISTRY}/status/1", "4,096-byte cap"
+    )
+
+
+def test_gzip_content_encoding_is_decoded_within_the_cap() -> None:
+    body = b"eyJ." + b"a" * 3000 + b".sig"
+    f = fetcher(lambda request: ok(gzip.compress(body), **{"content-encoding": "gzip"}), max_bytes=4096)
+    assert f.get(f"{REGISTRY}/status/1", accept=JWT).body == body
+
+
+def test_gzip_bomb_in_content_encoding_stops_at_the_cap() -> None:
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)  # 64 MiB in about 64 KB
+    assert len(bomb) < 100_000
+    f = fetcher(lambda request: ok(bomb, **{"content-encoding": "gzip"}), max_bytes=1024 * 1024)
+    started = time.monotonic()
+    refused(f, f"{REGISTRY}/status/1", "expands beyond the 1,048,576-byte cap")
+    assert time.monotonic() - started < 1.0
+
+
+def test_truncated_gzip_body() -> None:
+    truncated = gzip.compress(b"eyJ.a.b" * 100)[:-12]
+    refused(
+        fetcher(lambda r: ok(truncated, **{"content-encoding": "gzip"})), f"{REGISTRY}/s", "truncated gzip"
+    )
+
+
+def test_an_etag_is_sent_and_a_304_comes_back_empty() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["if-none-match"] == '"v1"'
+        return httpx.Response(304, headers={"etag": '"v1"', "cache-control": "max-age=5"})
+
+    fetched = fetcher(handler).get(f"{REGISTRY}/status/1", accept=JWT, etag='"v1"')
+    assert (fetched.status, fetched.body, fetched.cache_control.max_age) == (304, b"", 5)
+
+
+# -- the real transport: address checks at connect time, timeouts --------------------------------------------------
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Callable[[socket.socket], None]], int]]:
+    """A one-connection-at-a-time TCP server on 127.0.0.1 running `serve(connection)`; yields the starter."""
+    sockets: list[socket.socket] = []
+
+    def start(serve: Callable[[socket.socket], None]) -> int:
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.settimeout(10)
+        sockets.append(listener)
+
+        def loop() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return
+                with connection, contextlib.suppress(OSError):
+                    serve(connection)
+
+        threading.Thread(target=loop, daemon=True).start()
+        return int(listener.getsockname()[1])
+
+    yield start
+    for listener in sockets:
+        listener.close()
+
+
+def _read_request(connection: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _answer(body: bytes) -> Callable[[socket.socket], None]:
+    def serve(connection: socket.socket) -> None:
+        request = _read_request(connection)
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/vc+jwt\r\ncontent-length: %d\r\n"
+            b"x-host: %s\r\n\r\n%s" % (len(body), request.split(b"\r\nhost: ")[-1].split(b"\r\n")[0], body)
+        )
+
+    return serve
+
+
+def test_guarded_transport_refuses_loopback_without_the_option(raw_server) -> None:  # type: ignore[no-untyped-def]
+    port = raw_server(_answer(b"eyJ.a.b"))
+    origin = f"http://127.0.0.1:{port}"
+    # The URL check is lifted (allowed origin, development option) to show the socket-level check on its own.
+    f = Fetcher([origin], transport=guarded_transport(allow_loopback=False), allow_insecure_loopback=True)
+    refused(f, f"{origin}/status/1", "127.0.0.1 is a loopback address")
+    f.close()
+
+
+def test_a_name_is_checked_when_resolved_and_the_checked_address_is_the_one_connected(raw_server) -> None:  # type: ignore[no-untyped-def]
+    port = raw_server(_answer(b"eyJ.a.b"))
+    resolved: list[str] = []
+
+    def resolver(host: str, _port: int) -> list[str]:
+        resolved.append(host)
+        return {"rebind.localhost": ["127.0.0.1"], "evil.localhost": ["127.0.0.1", "10.0.0.7"]}[host]
+
+    transport = guarded_transport(allow_loopback=True, resolver=resolver)
+    good = Fetcher([f"http://rebind.localhost:{port}", f"http://evil.localhost:{port}"], transport=transport)
+    good.allow_insecure_loopback = (
+        True  # names under .localhost are loopback by RFC 6761; the option is explicit
+    )
+    with pytest.raises(FetchError, match="plain-http"):  # a name that is not literally loopback needs https
+        good.get(f"http://rebind.localhost:{port}/status/1", accept=JWT)
+    # Through the backend directly: every address of a name is checked, and the connection goes to the checked one.
+    backend = GuardedBackend(allow_loopback=True, resolver=resolver)
+    with pytest.raises(Exception, match=r"10\.0\.0\.7 is a private address"):
+        backend.connect_tcp("evil.localhost", port)
+    stream = backend.connect_tcp("rebind.localhost", port)
+    stream.write(b"GET / HTTP/1.1\r\nhost: rebind.localhost\r\n\r\n")
+    assert b"x-host: rebind.localhost" in stream.read(4096)
+    stream.close()
+    assert resolved == ["evil.localhost", "rebind.localhost"]
+    good.close()
+
+
+def test_a_slow_server_times_out_within_bounded_time(raw_server) -> None:  # type: ignore[no-untyped-def]
+    def silent(connection: socket.socket) -> None:
+        _read_request(connection)
+        time.sleep(3)
+
+    port = raw_server(silent)
+    origin = f"http://127.0.0.1:{port}"
+    f = Fetcher([origin], allow_insecure_loopback=True, read_timeout=0.3, total_timeout=1.0)
+    started = time.monotonic()
+    refused(f, f"{origin}/status/1", "timed out")
+    assert time.monotonic() - started < 1.5
+    f.close()
+
+
+def test_a_dripping_server_is_cut_off_at_the_total_deadline(raw_server) -> None:  # type: ignore[no-untyped-def]
+    def drip(connection: socket.socket) -> None:
+        _read_request(connection)
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/vc+jwt\r\ncontent-length: 100000\r\n\r\n"
+        )
+        for _ in range(40):
+            connection.sendall(b"a" * 10)
+            time.sleep(0.05)
+
+    port = raw_server(drip)
+    origin = f"http://127.0.0.1:{port}"
+    f = Fetcher([origin], allow_insecure_loopback=True, read_timeout=0.5, total_timeout=0.6)
+    started = time.monotonic()
+    refused(f, f"{origin}/status/1", "not received within 0.6 s")
+    assert time.monotonic() - started < 1.5
+    f.close()
+
+
+def test_a_body_cut_short_is_a_retrieval_error(raw_server) -> None:  # type: ignore[no-untyped-def]
+    def short(connection: socket.socket) -> None:
+        _read_request(connection)
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/vc+jwt\r\ncontent-length: 1000\r\n\r\neyJ."
+        )
+
+    port = raw_server(short)
+    origin = f"http://127.0.0.1:{port}"
+    f = Fetcher([origin], allow_insecure_loopback=True, read_timeout=2)
+    refused(f, f"{origin}/status/1", "cannot retrieve")
+    f.close()

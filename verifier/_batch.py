@@ -1,0 +1,446 @@
+"""Bulk verification for procurement: many claims, bounded concurrency, one report row per claim.
+
+A claim is a credential (compact JWS), a credential id or URL, or a badge's bytes, with an optional vendor name
+that must match the certified company. Nothing in a batch aborts it: a row that cannot be read or verified
+becomes a row that says why. No HTTP here (the online verifier is passed in), so this module stays httpx-free.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from verifier._json import loads
+from verifier._result import Verdict, VerificationResult
+from verifier._trust import TrustStore
+from verifier._verify import DEFAULT_MAX_CLOCK_SKEW, verify
+
+ERROR = "error"  # the verdict of a row that could not be read at all
+MAX_CLAIMS = 100_000
+MAX_FIELD_CHARS = 2 * 1024 * 1024  # a badge-free row: a JWT (1 MiB) with room to spare
+_SHOWN = 120
+
+
+class ClaimVerifier(Protocol):
+    """What verify_batch needs: `OnlineVerifier` is one."""
+
+    def verify(self, claim: str | bytes, *, now: datetime | None = None) -> VerificationResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One row of a batch: what is claimed (a JWS, an id or URL, or badge bytes), and by which vendor."""
+
+    claim: str | bytes
+    vendor: str | None = None
+    line: int = 0
+    error: str | None = None  # the row could not be read: the reason
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    """The answer for one claim. `verdict` is valid | invalid | indeterminate, or error for an unreadable row."""
+
+    line: int
+    claim: str
+    vendor: str | None
+    verdict: str
+    reason: str
+    company: str | None = None
+    level: str | None = None
+    valid_until: str | None = None
+    vendor_match: bool | None = None
+    result: VerificationResult | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "claim": self.claim,
+            "vendor": self.vendor,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "company": self.company,
+            "level": self.level,
+            "validUntil": self.valid_until,
+            "vendorMatch": self.vendor_match,
+        }
+
+
+# -- reading claims ----------------------------------------------------------------------------------------------
+_CLAIM_KEYS = ("claim", "credential", "id", "url", "jwt", "token", "badge")
+_VENDOR_KEYS = ("vendor", "vendor_name", "company", "name")
+
+
+def read_claims(data: bytes, *, fmt: str = "auto") -> list[Claim]:
+    """Claims from CSV (a header row naming a `claim` column and optionally `vendor`; or one or two columns
+    without a header) or JSON Lines (`{"claim": ..., "vendor": ...}` or a JSON string per line).
+
+    A line that cannot be read becomes a Claim with `error` set, so the batch reports it and goes on.
+    """
+    text = data.decode("utf-8-sig", errors="replace")
+    if fmt == "auto":
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        fmt = "jsonl" if first.startswith(("{", '"')) else "csv"
+    claims = _read_jsonl(text) if fmt == "jsonl" else _read_csv(text)
+    if len(claims) > MAX_CLAIMS:
+        raise ValueError(f"{len(claims):,} claims is over the limit of {MAX_CLAIMS:,} per batch")
+    return claims
+
+
+def _read_jsonl(text: str) -> list[Claim]:
+    claims = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = loads(line.encode("utf-8"), "line")
+        except ValueError as e:
+            claims.append(Claim("", line=number, error=f"not JSON: {e}"))
+            continue
+        if isinstance(value, str):
+            claims.append(_claim(value, None, number))
+        elif isinstance(value, dict):
+            found = next((value[k] for k in _CLAIM_KEYS if k in value), None)
+            vendor = next((value[k] for k in _VENDOR_KEYS if k in value), None)
+            if not isinstance(found, str) or (vendor is not None and not isinstance(vendor, str)):
+                claims.append(
+                    Claim("", line=number, error=f"needs a string {' or '.join(_CLAIM_KEYS[:3])!s} member")
+                )
+            else:
+                claims.append(_claim(found, vendor, number))
+        else:
+            claims.append(
+                Claim(
+                    "",
+                    line=number,
+                    error=f"a line must be a JSON object or string, not {type(value).__name__}",
+                )
+            )
+    return claims
+
+
+def _read_csv(text: str) -> list[Claim]:
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    rows = csv.reader(io.StringIO(text, newline=""))
+    claims: list[Claim] = []
+    claim_col, vendor_col = 0, 1
+    try:
+        for row in rows:
+            number = rows.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            header = [cell.strip().lower() for cell in row]
+            if not claims and claim_col == 0 and any(h in _CLAIM_KEYS for h in header):
+                claim_col = next(i for i, h in enumerate(header) if h in _CLAIM_KEYS)
+                vendor_col = next((i for i, h in enumerate(header) if h in _VENDOR_KEYS), -1)
+                continue
+            if claim_col >= len(row):
+                claims.append(Claim("", line=number, error="the row has no claim column"))
+                continue
+            vendor = (
+                row[vendor_col].strip() if 0 <= vendor_col < len(row) and row[vendor_col].strip() else None
+            )
+            claims.append(_claim(row[claim_col], vendor, number))
+    except csv.Error as e:
+        claims.append(
+            Claim("", line=rows.line_num, error=f"unreadable CSV: {e}; the rest of the file was not read")
+        )
+    return claims
+
+
+def _claim(value: str, vendor: str | None, line: int) -> Claim:
+    value = value.strip()
+    if not value:
+        return Claim("", vendor, line, "the claim is empty")
+    return Claim(value, vendor, line)
+
+
+# -- vendor names ------------------------------------------------------------------------------------------------
+# Corporate forms, Japanese and English, that vendors drop or add at will; removed before comparing.
+_JA_FORMS = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "(株)", "(有)", "(同)")
+_EN_FORMS = frozenset(
+    {
+        "co",
+        "ltd",
+        "limited",
+        "inc",
+        "incorporated",
+        "corp",
+        "corporation",
+        "company",
+        "kk",
+        "k.k",
+        "gk",
+        "llc",
+        "plc",
+    }
+)
+_PUNCTUATION = re.compile(r"[\s.,、。・'\"`()\uff08\uff09\[\]&/-]+")  # fullwidth parentheses too
+
+
+def normalize_company(name: str) -> str:
+    """A vendor or company name reduced for comparison: NFKC, case-folded, corporate forms and punctuation gone.
+
+    "アクメ株式会社", "ｱｸﾒ(株)" and "アクメ" agree; so do "ACME Corp.", "Acme Co., Ltd." and "ACME K.K.".
+    """
+    text = unicodedata.normalize("NFKC", name).casefold()
+    for form in _JA_FORMS:
+        text = text.replace(form, " ")
+    words = [w for w in _PUNCTUATION.split(text.replace("k.k.", " kk ")) if w]
+    while words and words[-1] in _EN_FORMS:
+        words.pop()
+    return "".join(words)
+
+
+def vendor_matches(vendor: str, names: Iterable[str]) -> bool:
+    wanted = normalize_company(vendor)
+    return bool(wanted) and any(normalize_company(n) == wanted for n in names)
+
+
+# -- verifying ---------------------------------------------------------------------------------------------------
+def _is_jws(claim: str | bytes) -> bool:
+    text = claim.strip() if isinstance(claim, bytes) else claim.strip().encode("utf-8", "replace")
+    return text.count(b".") == 2 and text[:2] == b"ey"
+
+
+def _is_badge(data: bytes) -> bool:
+    return data[:8] == b"\x89PNG\r\n\x1a\n" or b"<svg" in data[:4096]
+
+
+def _extract_badge(data: bytes) -> str | None:
+    """The credential baked in a badge, with the badge extractor when this verifier has one."""
+    import verifier  # noqa: PLC0415 - the extractor is another module's, and may not exist yet
+
+    extract: Callable[[bytes], Any] | None = getattr(verifier, "extract_badge", None)
+    if extract is None:
+        return None
+    token = extract(data)
+    return token if isinstance(token, str) else getattr(token, "token", None)
+
+
+class _Offline:
+    """Offline verification behind the ClaimVerifier interface: tokens only, status from the store's snapshots."""
+
+    def __init__(self, trust: TrustStore, skew: timedelta) -> None:
+        self._trust = trust
+        self._skew = skew
+
+    def verify(self, claim: str | bytes, *, now: datetime | None = None) -> VerificationResult:
+        return verify(claim, self._trust, now=now or datetime.now(UTC), max_clock_skew=self._skew)
+
+
+def verify_claim(
+    claim: Claim, verifier: ClaimVerifier | TrustStore, *, now: datetime | None = None
+) -> BatchRow:
+    """One row: the claim verified (never raises for a bad claim)."""
+    shown = _show(claim.claim)
+    if claim.error is not None:
+        return BatchRow(claim.line, shown, claim.vendor, ERROR, claim.error)
+    value = claim.claim
+    if isinstance(value, bytes) and _is_badge(value):
+        try:
+            token = _extract_badge(value)
+        except ValueError as e:
+            return BatchRow(claim.line, shown, claim.vendor, ERROR, f"unreadable badge: {e}")
+        if token is None:
+            return BatchRow(claim.line, shown, claim.vendor, ERROR, "badge files are not supported yet")
+        value = token
+    if isinstance(verifier, TrustStore):
+        if not _is_jws(value):
+            return BatchRow(
+                claim.line,
+                shown,
+                claim.vendor,
+                ERROR,
+                "not a compact JWS: credential ids and URLs need online verification (--registry)",
+            )
+        verifier = _Offline(verifier, DEFAULT_MAX_CLOCK_SKEW)
+    result = verifier.verify(value, now=now)
+    return _row(claim, shown, result)
+
+
+def _member(parent: dict[str, Any], name: str) -> dict[str, Any]:
+    value = parent.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _row(claim: Claim, shown: str, result: VerificationResult) -> BatchRow:
+    credential = result.credential or {}
+    subject = _member(credential, "credentialSubject")
+    names = _member(subject, "legalName")
+    company_names = [n for n in (names.get("en"), names.get("ja")) if isinstance(n, str)]
+    company = " / ".join(company_names) or None
+    level = _member(subject, "certification").get("level")
+    level_name = _member(subject, "achievement").get("name")
+    level_text = (
+        f"{level} — {level_name}" if isinstance(level, str) and isinstance(level_name, str) else level
+    )
+    valid_until = credential.get("validUntil") if isinstance(credential.get("validUntil"), str) else None
+    verdict, reason = result.verdict.value, result.summary
+    match = None
+    if claim.vendor is not None and result.credential is not None:
+        match = vendor_matches(claim.vendor, company_names)
+        if not match and result.verdict is Verdict.VALID:
+            verdict = Verdict.INVALID.value
+            reason = f"the certificate is valid but certifies {company or 'an unnamed company'}, not {claim.vendor!r}"
+    return BatchRow(
+        claim.line,
+        shown,
+        claim.vendor,
+        verdict,
+        reason,
+        company,
+        level_text if isinstance(level_text, str) else None,
+        valid_until,
+        match,
+        result,
+    )
+
+
+def verify_batch(
+    claims: Iterable[Claim | str | bytes],
+    verifier: ClaimVerifier | TrustStore,
+    *,
+    concurrency: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
+) -> list[BatchRow]:
+    """Verify every claim with at most `concurrency` at a time; rows in the order of `claims`.
+
+    `verifier` is an OnlineVerifier (ids, URLs and tokens; status lists fetched once each) or a TrustStore
+    (tokens only, offline). `progress(done, total)` is called as rows complete. A claim that fails in any way
+    gives a row that says why; the batch never aborts.
+    """
+    items = [c if isinstance(c, Claim) else Claim(c, line=n) for n, c in enumerate(claims, 1)]
+    total = len(items)
+    rows: list[BatchRow | None] = [None] * total
+
+    def one(index: int) -> BatchRow:
+        item = items[index]
+        try:
+            return verify_claim(item, verifier, now=now)
+        except Exception as e:  # noqa: BLE001 - one claim must never abort the batch
+            return BatchRow(
+                item.line, _show(item.claim), item.vendor, ERROR, f"internal error: {type(e).__name__}: {e}"
+            )
+
+    if concurrency <= 1 or total <= 1:
+        for index in range(total):
+            rows[index] = one(index)
+            if progress:
+                progress(index + 1, total)
+    else:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            futures = {pool.submit(one, index): index for index in range(total)}
+            for done, future in enumerate(as_completed(futures), 1):
+                rows[futures[future]] = future.result()
+                if progress:
+                    progress(done, total)
+    return [row for row in rows if row is not None]
+
+
+def _show(claim: str | bytes) -> str:
+    if isinstance(claim, bytes):
+        return f"(badge, {len(claim):,} bytes)"
+    return claim if len(claim) <= _SHOWN else claim[: _SHOWN - 1] + "…"
+
+
+# -- reports -----------------------------------------------------------------------------------------------------
+REPORT_COLUMNS = (
+    "line",
+    "claim",
+    "vendor",
+    "verdict",
+    "reason",
+    "company",
+    "level",
+    "validUntil",
+    "vendorMatch",
+)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    # A spreadsheet runs cells that start like formulas; a hostile claim must not become one (OWASP CSV injection).
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def report_csv(rows: Sequence[BatchRow]) -> str:
+    """One line per claim, with a header; cells that a spreadsheet would run are prefixed with '."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    for row in rows:
+        data = row.to_dict()
+        writer.writerow([_cell(data[c]) for c in REPORT_COLUMNS])
+    return out.getvalue()
+
+
+def report_json(rows: Sequence[BatchRow], *, details: bool = False) -> str:
+    """`{"summary": {...}, "rows": [...]}`; with `details`, each row carries its full verification result."""
+    items = []
+    for row in rows:
+        data = row.to_dict()
+        if details and row.result is not None:
+            data["checks"] = [c.to_dict() for c in row.result.checks]
+        items.append(data)
+    return json.dumps({"summary": summarize(rows), "rows": items}, ensure_ascii=False, indent=2)
+
+
+def summarize(rows: Sequence[BatchRow]) -> dict[str, int]:
+    counts = {"total": len(rows), "valid": 0, "invalid": 0, "indeterminate": 0, ERROR: 0}
+    for row in rows:
+        counts[row.verdict] = counts.get(row.verdict, 0) + 1
+    return counts
+
+
+_STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI","Hiragino Sans","Noto Sans JP",sans-serif;margin:2rem;color:#1a1a1a}
+h1{font-size:1.4rem}table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:.35rem .5rem;
+text-align:left;vertical-align:top}th{background:#f3f3f3}td.claim{font-family:ui-monospace,monospace;
+word-break:break-all;max-width:22rem}.valid{background:#e6f4ea}.invalid{background:#fce8e6}
+.indeterminate{background:#fef7e0}.error{background:#eee}.verdict{font-weight:600;white-space:nowrap}
+"""
+
+
+def report_html(
+    rows: Sequence[BatchRow],
+    *,
+    title: str = "Certificate verification report",
+    generated: datetime | None = None,
+) -> str:
+    """One self-contained page (inline style, no script, no external resource); every value escaped."""
+    counts = summarize(rows)
+    when = (generated or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        f"<title>{e(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+        f"<p>{counts['total']} claims: {counts['valid']} valid, {counts['invalid']} invalid, "
+        f"{counts['indeterminate']} indeterminate, {counts[ERROR]} unreadable. Generated {e(when)}.</p>",
+        "<table><thead><tr><th>#</th><th>Claim</th><th>Vendor</th><th>Verdict</th><th>Reason</th>"
+        "<th>Company</th><th>Level</th><th>Valid until</th></tr></thead><tbody>",
+    ]
+    for row in rows:
+        match = "" if row.vendor_match is None else (" ✔" if row.vendor_match else " ✘")
+        parts.append(
+            f'<tr class="{e(row.verdict)}"><td>{row.line}</td><td class="claim">{e(row.claim)}</td>'
+            f'<td>{e(row.vendor or "")}{match}</td><td class="verdict">{e(row.verdict.upper())}</td>'
+            f"<td>{e(row.reason)}</td><td>{e(row.company or '')}</td><td>{e(row.level or '')}</td>"
+            f"<td>{e(row.valid_until or '')}</td></tr>"
+        )
+    parts.append("</tbody></table></body></html>")
+    return "\n".join(parts)
