@@ -20,7 +20,7 @@ EXIT_INDETERMINATE = 2
 EXIT_USAGE = 3
 
 # name -> module under aigov.commands that defines `register(subparsers)`.
-_COMMANDS = ("keys", "issue", "verify", "serve", "db", "admin")
+_COMMANDS = ("keys", "issue", "verify", "verify_batch", "serve", "db", "admin", "badge", "bundle")
 
 
 class UsageError(Exception):

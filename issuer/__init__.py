@@ -3,6 +3,7 @@
 A library with no I/O of its own beyond the files it is pointed at; the registry and the CLI drive it.
 """
 
+from issuer._badge import BadgeRenderError, render_badge_png, render_badge_svg
 from issuer._build import (
     IssuerIdentity,
     StatusSlot,
@@ -15,9 +16,20 @@ from issuer._errors import DecisionError, IssuerError, SchemeError, SelfCheckErr
 from issuer._issuer import IssuedCredential, Issuer, parse_decision, random_slot, utc_now
 from issuer._scheme import Level, Scheme, load_scheme
 from issuer._signing import MEDIA_TYPE, sign_credential
+from issuer._trustlist import (
+    DEFAULT_TRUST_LIST_VALIDITY,
+    AccreditationEntry,
+    ListedBody,
+    build_bundle,
+    build_trust_list,
+    scheme_url,
+)
 
 __all__ = [
+    "DEFAULT_TRUST_LIST_VALIDITY",
     "MEDIA_TYPE",
+    "AccreditationEntry",
+    "BadgeRenderError",
     "CertificationDecision",
     "Company",
     "DecisionError",
@@ -26,15 +38,21 @@ __all__ = [
     "IssuerError",
     "IssuerIdentity",
     "Level",
+    "ListedBody",
     "Scheme",
     "SchemeError",
     "SelfCheckError",
     "StatusSlot",
+    "build_bundle",
     "build_credential",
     "build_status_list_credential",
+    "build_trust_list",
     "load_scheme",
     "parse_decision",
     "random_slot",
+    "render_badge_png",
+    "render_badge_svg",
+    "scheme_url",
     "sign_credential",
     "utc_now",
     "validity_end",

@@ -1,0 +1,467 @@
+"""Baked badges (Open Badges 3.0 §5.3): get the credential out of an SVG or PNG, and check its visible text.
+
+Badges arrive from strangers, so both readers are written for hostile input:
+
+- SVG is read with the standard library's expat, configured like defusedxml and stricter: a DOCTYPE is refused
+  outright (so no entity, internal or external, is ever declared: no billion laughs, no XXE), there are caps on
+  size, depth, element count and attribute length, and nothing is ever fetched.
+- PNG is walked chunk by chunk with the signature, every length and every CRC checked, within a byte cap.
+  The credential's `iTXt` chunk must not be compressed (OB 3.0 §5.3.1), so a compressed one is refused
+  without being inflated: no decompression bomb can be fed through it.
+
+The badge's visible text is what a person reads; `badge_text` says what it must be for a credential (the
+issuer's renderer draws exactly that), and `compare_badge_text` reports a badge whose picture was edited.
+
+    VerifierError
+    └── BadgeError      not a badge we can read; `.problem` is its problem type URI
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC
+from typing import Any, Literal
+from xml.parsers import expat
+
+from verifier import problems
+from verifier._errors import VerifierError
+from verifier._model import parse_date_time_stamp
+from verifier._result import CheckResult, Outcome, Verdict, VerificationResult
+from verifier._trust import TrustStore
+from verifier._verify import verify
+
+OB3_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_KEYWORD = b"openbadgecredential"
+BADGE_MISMATCH = "urn:aigov:problem:badge-mismatch"
+NOT_A_BADGE = "urn:aigov:problem:not-a-badge"
+
+# A badge is tens of KB; these caps leave room for a designer's artwork and refuse anything much bigger.
+MAX_BADGE_BYTES = 4 * 1024 * 1024
+MAX_SVG_DEPTH = 64
+MAX_SVG_ELEMENTS = 50_000
+MAX_ATTRIBUTE_CHARS = 64 * 1024  # the `verify` attribute holds the JWS and may be longer
+MAX_TOKEN_CHARS = 1024 * 1024
+MAX_PNG_CHUNKS = 10_000
+
+LANGS = ("ja", "en")
+STATUSES = ("valid", "suspended", "revoked", "expired")
+# Which text elements a badge carries, and in which order the renderer draws them.
+FIELDS = (
+    "title",
+    "desc",
+    "mark",
+    "scheme",
+    "level-label",
+    "level",
+    "achievement",
+    "company-ja",
+    "company-en",
+    "number-label",
+    "number",
+    "valid-until-label",
+    "valid-until",
+    "issuer-label",
+    "issuer",
+    "qr-label",
+    "status",
+)
+_LABELS: dict[str, dict[str, str]] = {
+    "ja": {
+        "mark": "AIガバナンス認証",
+        "level-label": "レベル",
+        "number-label": "認証番号",
+        "valid-until-label": "有効期限",
+        "issuer-label": "認証機関",
+        "qr-label": "スキャンして検証",
+        "valid": "有効 ・ VALID",
+        "suspended": "一時停止中 ・ SUSPENDED",
+        "revoked": "取消済み ・ REVOKED",
+        "expired": "期限切れ ・ EXPIRED",
+    },
+    "en": {
+        "mark": "AI GOVERNANCE CERTIFIED",
+        "level-label": "LEVEL",
+        "number-label": "Certificate No.",
+        "valid-until-label": "Valid until",
+        "issuer-label": "Certified by",
+        "qr-label": "Scan to verify",
+        "valid": "VALID ・ 有効",
+        "suspended": "SUSPENDED ・ 一時停止中",
+        "revoked": "REVOKED ・ 取消済み",
+        "expired": "EXPIRED ・ 期限切れ",
+    },
+}
+_SPACES = re.compile(r"\s+")
+# XML 1.0 §2.2 Char: what may not appear in a document even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class BadgeError(VerifierError):
+    """Bytes that are not a badge we can read (or a hostile one); `.problem` is its problem type URI."""
+
+    def __init__(self, message: str, *, problem: str = problems.PARSING_ERROR) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    """What a baked badge holds: the compact JWS, and for SVG the text a person sees, per field.
+
+    `text` is None for PNG: pixels cannot be read back as text, so a PNG's picture cannot be compared.
+    `unlabelled` lists visible text that belongs to no known field (an edit that added text).
+    """
+
+    kind: Literal["svg", "png"]
+    token: str
+    text: Mapping[str, str] | None = None
+    lang: str | None = None
+    unlabelled: tuple[str, ...] = field(default=())
+
+
+def badge_text(
+    credential: Mapping[str, Any], *, lang: str = "ja", status: str | None = None
+) -> dict[str, str]:
+    """The visible text of the badge of `credential`, per field, as the renderer draws it and a check expects.
+
+    Values are the credential's own strings (whitespace collapsed), never truncated: the renderer fits long
+    ones by squeezing the glyphs, so that the picture says exactly what was signed.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)} or None, not {status!r}")
+    labels = _LABELS[lang]
+    subject = _member(credential, "credentialSubject")
+    certification = _member(subject, "certification")
+    achievement = _member(subject, "achievement")
+    names = _member(subject, "legalName")
+    issuer = credential.get("issuer")
+    issuer_name = _str(_member(credential, "issuer").get("name")) or _str(issuer)
+    until = _date(credential.get("validUntil"))
+    text = {
+        "mark": labels["mark"],
+        "scheme": _str(certification.get("scheme")) or _str(credential.get("name")),
+        "level-label": labels["level-label"],
+        "level": _str(certification.get("level")),
+        "achievement": _str(achievement.get("name")),
+        "company-ja": _str(names.get("ja")),
+        "company-en": _str(names.get("en")),
+        "number-label": labels["number-label"],
+        "number": _str(certification.get("certificateNumber")),
+        "valid-until-label": labels["valid-until-label"],
+        "valid-until": until,
+        "issuer-label": labels["issuer-label"],
+        "issuer": issuer_name,
+        "qr-label": labels["qr-label"],
+        "status": labels[status] if status else "",
+    }
+    company = " / ".join(n for n in (text["company-ja"], text["company-en"]) if n) or "?"
+    level = text["level"] or "?"
+    if lang == "ja":
+        text["title"] = f"{company} — AIガバナンス認証 レベル{level}"
+        text["desc"] = (
+            f"認証番号 {text['number'] or '?'}、有効期限 {until or '?'}、認証機関 {issuer_name or '?'}。"
+            "この画像には署名付きの証明書 (Open Badges 3.0) が埋め込まれています。"
+        )
+    else:
+        text["title"] = f"{company} — AI Governance Certification, Level {level}"
+        text["desc"] = (
+            f"Certificate {text['number'] or '?'}, valid until {until or '?'}, certified by "
+            f"{issuer_name or '?'}. The signed certificate (Open Badges 3.0) is baked into this image."
+        )
+    if status:
+        text["desc"] += f" {labels[status]}."
+    return {name: text[name] for name in FIELDS if text[name]}
+
+
+def extract_badge(data: bytes, *, filename: str | None = None) -> Badge:
+    """The baked credential of an SVG or PNG badge (chosen by its bytes, not its name); raises BadgeError."""
+    where = f"{filename}: " if filename else ""
+    if len(data) > MAX_BADGE_BYTES:
+        raise BadgeError(f"{where}badge is larger than {MAX_BADGE_BYTES:,} bytes", problem=NOT_A_BADGE)
+    try:
+        if data.startswith(PNG_SIGNATURE):
+            return _read_png(data)
+        if _looks_like_xml(data):
+            return _read_svg(data)
+    except BadgeError as e:
+        raise BadgeError(f"{where}{e}", problem=e.problem) from None
+    raise BadgeError(f"{where}not a badge: neither a PNG nor an SVG image", problem=NOT_A_BADGE)
+
+
+def compare_badge_text(badge: Badge, credential: Mapping[str, Any] | None) -> CheckResult:
+    """Check `badge`: does the text a person sees on it say what the signed credential says?
+
+    Only SVG text can be read back. A PNG's pixels cannot, and metadata written beside them would not prove
+    what the pixels show, so for PNG the check is reported not applicable rather than passed.
+    """
+    if credential is None:
+        return CheckResult("badge", Outcome.SKIPPED, "not checked: the credential could not be read")
+    if badge.text is None:
+        return CheckResult(
+            "badge",
+            Outcome.SKIPPED,
+            "not applicable: a PNG's picture cannot be read back; compare it with the certificate above",
+        )
+    lang = badge.lang if badge.lang in LANGS else "ja"
+    expected = badge_text(credential, lang=lang)
+    allowed_status = {_LABELS[lang][s]: s for s in STATUSES}
+    wrong: list[str] = []
+    for name in FIELDS:
+        seen, want = badge.text.get(name), expected.get(name)
+        if name == "status":
+            if seen is not None and seen not in allowed_status:
+                wrong.append(f"status ribbon reads {seen!r}")
+        elif seen != want:
+            # The description may end with the status sentence the live badge adds.
+            if name == "desc" and any(seen == f"{want} {label}." for label in allowed_status):
+                continue
+            wrong.append(f"{name} reads {_quote(seen)}, the credential says {_quote(want)}")
+    wrong += [f"text {_quote(t)} is not from the credential" for t in badge.unlabelled]
+    if wrong:
+        shown = "; ".join(wrong[:3]) + (f"; and {len(wrong) - 3} more" if len(wrong) > 3 else "")
+        return CheckResult(
+            "badge", Outcome.FAILED, f"the badge's picture was edited: {shown}", BADGE_MISMATCH
+        )
+    status = badge.text.get("status")
+    note = f" (its ribbon says {allowed_status[status]})" if status else ""
+    return CheckResult(
+        "badge", Outcome.PASSED, f"the badge's visible text matches the signed credential{note}"
+    )
+
+
+# -- SVG ----------------------------------------------------------------------------------------------------------
+class _SvgReader:
+    """expat callbacks that refuse DTDs and entities, enforce caps, and collect the credential and the text."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.elements = 0
+        self.tokens: list[str] = []
+        self.lang: str | None = None
+        self.text: dict[str, str] = {}
+        self.unlabelled: list[str] = []
+        self.root_seen = False
+        # The text element being read: (field or None, depth, pieces).
+        self.current: tuple[str | None, int, list[str]] | None = None
+
+    def start(self, name: str, attributes: dict[str, str]) -> None:
+        self.depth += 1
+        self.elements += 1
+        if self.depth > MAX_SVG_DEPTH:
+            raise BadgeError(f"SVG nested deeper than {MAX_SVG_DEPTH} elements")
+        if self.elements > MAX_SVG_ELEMENTS:
+            raise BadgeError(f"SVG has more than {MAX_SVG_ELEMENTS:,} elements")
+        namespace, _, local = name.rpartition(" ")
+        for attribute, value in attributes.items():
+            limit = MAX_TOKEN_CHARS if attribute == "verify" else MAX_ATTRIBUTE_CHARS
+            if len(value) > limit:
+                raise BadgeError(
+                    f"SVG attribute {attribute.rpartition(' ')[2]!r} is longer than {limit:,} characters"
+                )
+        if not self.root_seen:
+            self.root_seen = True
+            if namespace != SVG_NAMESPACE or local != "svg":
+                raise BadgeError("not an SVG image: the root element is not <svg> in the SVG namespace")
+            self.lang = attributes.get(f"{XML_NAMESPACE} lang") or attributes.get("lang")
+        if namespace == OB3_NAMESPACE and local == "credential":
+            verify = attributes.get("verify")
+            if verify is None:
+                raise BadgeError(
+                    "the <openbadges:credential> element has no verify attribute: only VC-JWT (compact JWS) "
+                    "badges are supported, not embedded proofs"
+                )
+            self.tokens.append(verify.strip())
+        elif namespace == SVG_NAMESPACE and local in ("text", "title", "desc") and self.current is None:
+            label = attributes.get("data-field") if local == "text" else local
+            self.current = (label, self.depth, [])
+
+    def end(self, _name: str) -> None:
+        if self.current is not None and self.current[1] == self.depth:
+            label, _, pieces = self.current
+            self.current = None
+            value = _SPACES.sub(" ", "".join(pieces)).strip()
+            if label in FIELDS and label not in self.text:
+                self.text[label] = value
+            elif value and (label not in FIELDS or self.text[label] != value):
+                self.unlabelled.append(value)
+        self.depth -= 1
+
+    def characters(self, data: str) -> None:
+        if self.current is not None:
+            self.current[2].append(data)
+
+    @staticmethod
+    def refuse_doctype(*_: object) -> None:
+        raise BadgeError("SVG with a DOCTYPE refused: no DTD, no entities, no external references")
+
+    @staticmethod
+    def refuse_entity(*_: object) -> None:
+        raise BadgeError("SVG with an entity declaration or reference refused")
+
+
+def _read_svg(data: bytes) -> Badge:
+    reader = _SvgReader()
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = reader.refuse_doctype
+    parser.EntityDeclHandler = reader.refuse_entity
+    parser.UnparsedEntityDeclHandler = reader.refuse_entity
+    parser.ExternalEntityRefHandler = reader.refuse_entity  # type: ignore[assignment]
+    parser.SkippedEntityHandler = reader.refuse_entity
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    parser.CharacterDataHandler = reader.characters
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as e:
+        raise BadgeError(f"not well-formed SVG: {expat.ErrorString(e.code)} at line {e.lineno}") from None
+    except RecursionError:  # pragma: no cover - the depth cap stops well before
+        raise BadgeError(f"SVG nested deeper than {MAX_SVG_DEPTH} elements") from None
+    if not reader.tokens:
+        raise BadgeError(
+            f"no <openbadges:credential> element (namespace {OB3_NAMESPACE}): this SVG carries no credential",
+            problem=NOT_A_BADGE,
+        )
+    if len(reader.tokens) > 1:
+        raise BadgeError(
+            f"{len(reader.tokens)} <openbadges:credential> elements: a badge must carry exactly one (OB 3.0 §5.3.2)"
+        )
+    return Badge("svg", reader.tokens[0], reader.text, reader.lang, tuple(reader.unlabelled))
+
+
+def _looks_like_xml(data: bytes) -> bool:
+    head = data[:512].lstrip(b"\xef\xbb\xbf").lstrip()
+    return head.startswith(b"<")
+
+
+# -- PNG ----------------------------------------------------------------------------------------------------------
+def _read_png(data: bytes) -> Badge:
+    """Walk the chunks (PNG §5.3): length, type, data, CRC-32 of type and data; IHDR first, IEND last."""
+    position = len(PNG_SIGNATURE)
+    tokens: list[str] = []
+    chunks = 0
+    while True:
+        if position + 12 > len(data):
+            raise BadgeError(f"truncated PNG: chunk header at byte {position} runs past the end of the file")
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        if length > 0x7FFFFFFF:
+            raise BadgeError(f"oversized PNG chunk at byte {position}: length {length:,} exceeds 2^31-1")
+        end = position + 12 + length
+        if end > len(data):
+            raise BadgeError(
+                f"truncated PNG: chunk {_chunk_name(kind)} at byte {position} declares {length:,} bytes, "
+                f"{max(0, len(data) - position - 12):,} remain"
+            )
+        if not (kind.isascii() and kind.isalpha()):
+            raise BadgeError(f"corrupt PNG: chunk type {kind!r} at byte {position} is not four letters")
+        body = data[position + 8 : position + 8 + length]
+        crc = int.from_bytes(data[position + 8 + length : end], "big")
+        if zlib.crc32(kind + body) != crc:
+            raise BadgeError(f"corrupt PNG: wrong CRC in chunk {_chunk_name(kind)} at byte {position}")
+        chunks += 1
+        if chunks == 1 and kind != b"IHDR":
+            raise BadgeError("corrupt PNG: the first chunk is not IHDR")
+        if chunks > MAX_PNG_CHUNKS:
+            raise BadgeError(f"PNG has more than {MAX_PNG_CHUNKS:,} chunks")
+        if kind == b"iTXt":
+            token = _credential_itxt(body)
+            if token is not None:
+                tokens.append(token)
+        position = end
+        if kind == b"IEND":
+            break
+    if not tokens:
+        raise BadgeError(
+            "no iTXt chunk with keyword 'openbadgecredential': this PNG carries no credential",
+            problem=NOT_A_BADGE,
+        )
+    if len(tokens) > 1:
+        raise BadgeError(
+            f"{len(tokens)} 'openbadgecredential' iTXt chunks: a badge must carry exactly one (OB 3.0 §5.3.1)"
+        )
+    return Badge("png", tokens[0])
+
+
+def _credential_itxt(body: bytes) -> str | None:
+    """The text of an `openbadgecredential` iTXt chunk (PNG §11.3.4.5), None for another keyword."""
+    keyword, sep, rest = body.partition(b"\0")
+    if keyword != PNG_KEYWORD:
+        return None
+    if not sep or len(rest) < 2:
+        raise BadgeError("corrupt PNG: the 'openbadgecredential' iTXt chunk is truncated")
+    if rest[0] != 0:
+        # OB 3.0 §5.3.1: "Compression MUST NOT be used." Refused without inflating (no bomb can go off).
+        raise BadgeError("the 'openbadgecredential' iTXt chunk is compressed; OB 3.0 forbids compression")
+    parts = rest[2:].split(b"\0", 2)
+    if len(parts) != 3:
+        raise BadgeError("corrupt PNG: the 'openbadgecredential' iTXt chunk is missing its separators")
+    if len(parts[2]) > MAX_TOKEN_CHARS:
+        raise BadgeError(f"the baked credential is longer than {MAX_TOKEN_CHARS:,} bytes")
+    try:
+        return parts[2].decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise BadgeError("the 'openbadgecredential' iTXt text is not UTF-8") from None
+
+
+def _chunk_name(kind: bytes) -> str:
+    return kind.decode("ascii", "replace") if kind.isascii() and kind.isalpha() else repr(kind)
+
+
+# -- helpers ------------------------------------------------------------------------------------------------------
+def _member(value: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    member = value.get(name)
+    return member if isinstance(member, Mapping) else {}
+
+
+def _str(value: object) -> str:
+    """A credential string as a badge shows it: whitespace collapsed, characters XML 1.0 forbids replaced."""
+    if not isinstance(value, str):
+        return ""
+    return _SPACES.sub(" ", _NOT_XML.sub("\ufffd", value)).strip()
+
+
+def _date(value: object) -> str:
+    """validUntil as a calendar date in UTC (what a person compares), or '' when absent or malformed."""
+    try:
+        return parse_date_time_stamp(value).astimezone(UTC).date().isoformat()
+    except (ValueError, TypeError):
+        return ""
+
+
+def _quote(value: str | None) -> str:
+    if value is None:
+        return "nothing"
+    return repr(value if len(value) <= 60 else value[:57] + "…")
+
+
+def verify_badge(
+    data: bytes, trust: TrustStore, *, filename: str | None = None, **options: Any
+) -> VerificationResult:
+    """Extract the credential baked into `data`, verify it (options as for `verify`), and check the picture.
+
+    The result carries one more check, `badge`; a badge whose visible text contradicts the signed credential
+    is `invalid` even when the credential itself is valid: the picture claims what was not certified.
+    Raises BadgeError when `data` is not a badge that can be read.
+    """
+    badge = extract_badge(data, filename=filename)
+    return with_badge_check(verify(badge.token, trust, **options), badge)
+
+
+def with_badge_check(result: VerificationResult, badge: Badge | None) -> VerificationResult:
+    """`result` with the `badge` check appended (unchanged when `badge` is None); see `verify_badge`."""
+    if badge is None:
+        return result
+    check = compare_badge_text(badge, result.credential)
+    verdict, summary = result.verdict, result.summary
+    if check.outcome is Outcome.FAILED and verdict is not Verdict.INVALID:
+        verdict, summary = Verdict.INVALID, f"do not rely on this badge: {check.detail}"
+    return replace(result, verdict=verdict, summary=summary, checks=(*result.checks, check))
