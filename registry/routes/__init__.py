@@ -1,7 +1,15 @@
 """One router per resource."""
 
-from registry.routes import credentials, documents, health, identity, status
+from registry.routes import credentials, documents, health, identity, pages, status, trust
 
-ROUTERS = (credentials.router, status.router, identity.router, documents.router, health.router)
+ROUTERS = (
+    credentials.router,
+    status.router,
+    identity.router,
+    documents.router,
+    trust.router,
+    health.router,
+    pages.router,
+)
 
 __all__ = ["ROUTERS"]
