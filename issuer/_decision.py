@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
@@ -19,6 +20,18 @@ from verifier import (
     validate_corporate_number,
 )
 
+# C0 controls and DEL: NUL cannot be stored in PostgreSQL text (it was a 500 there, and silently stored on
+# SQLite), and escape sequences in a name would reach every terminal that prints the certificate. Free text
+# (scope) may keep tab and line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_EXCEPT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_controls(text: str, pattern: re.Pattern[str] = _CONTROL) -> str:
+    if pattern.search(text):
+        raise ValueError("must not contain control characters")
+    return text
+
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=True)
@@ -31,6 +44,14 @@ class Company(_Input):
     legal_name: LocalizedName
     corporate_number: Annotated[str, PlainValidator(validate_corporate_number)] | None = None
     website: HttpsUrl | None = None
+
+    @field_validator("legal_name")
+    @classmethod
+    def _printable_names(cls, names: LocalizedName) -> LocalizedName:
+        for name in (names.en, names.ja):
+            if name is not None:
+                _no_controls(name)
+        return names
 
 
 class CertificationDecision(_Input):
@@ -46,6 +67,16 @@ class CertificationDecision(_Input):
     valid_from: Annotated[datetime, PlainValidator(parse_date_time_stamp)] | None = None
     valid_until: Annotated[datetime, PlainValidator(parse_date_time_stamp)] | None = None
     next_surveillance_due: Date | None = None
+
+    @field_validator("scheme", "level")
+    @classmethod
+    def _printable(cls, text: str) -> str:
+        return _no_controls(text)
+
+    @field_validator("scope")
+    @classmethod
+    def _printable_scope(cls, text: str) -> str:
+        return _no_controls(text, _CONTROL_EXCEPT_LINES)
 
     # Cross-field rules are field validators (earlier fields are in `info.data`) so that an error names its field.
     @field_validator("ai_roles")

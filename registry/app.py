@@ -22,6 +22,7 @@ from registry.config import Settings
 from registry.db import Checkpointer, LoopReader, make_engine
 from registry.lifecycle import Context
 from registry.limits import BodySizeLimit
+from registry.ratelimit import RateLimit, RateLimits, parse_networks
 from registry.routes import ROUTERS, public, status
 from registry.signers import IssuerFactory, KeyCache, Signers, build_issuer
 from registry.statuslists import ListPolicy
@@ -82,6 +83,15 @@ def create_app(
     app.fast_reader, app.status_cache = reader, app.state.status_cache
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.rate_limits_on:  # outermost: a refused request is not even read
+        limits = RateLimits(
+            per_minute=settings.rate_limit_per_minute,
+            burst=settings.rate_limit_burst,
+            auth_failures_per_minute=settings.rate_limit_auth_failures_per_minute,
+            auth_failures_burst=settings.rate_limit_auth_failures_burst,
+            trusted_proxies=parse_networks(settings.rate_limit_trusted_proxies),
+        )
+        app.add_middleware(RateLimit, limits=limits)
     for router in (*ROUTERS, public.router):
         app.include_router(router)
     return app

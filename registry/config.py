@@ -39,6 +39,14 @@ class Settings(DatabaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
     # Fail safe: a deployment that forgot to say what it is gets the strict checks.
     environment: Literal["development", "production"] = "production"
+    # Rate limits (registry.ratelimit): None = on in production, off in development (laptops, demo, benchmarks).
+    rate_limit_enabled: bool | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1)] = 600  # per client address, sustained
+    rate_limit_burst: Annotated[int, Field(ge=1)] = 120
+    rate_limit_auth_failures_per_minute: Annotated[int, Field(ge=1)] = 5  # per address and per token id
+    rate_limit_auth_failures_burst: Annotated[int, Field(ge=1)] = 10
+    # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; none by default.
+    rate_limit_trusted_proxies: list[str] = []
 
     @field_validator("public_url")
     @classmethod
@@ -74,6 +82,20 @@ class Settings(DatabaseSettings):
                 "public_url must be https outside development: did:web DIDs resolve over https only"
             )
         return self
+
+    @field_validator("rate_limit_trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry.strip(), strict=False)  # ValueError names the bad entry
+        return value
+
+    @property
+    def rate_limits_on(self) -> bool:
+        """Whether registry.ratelimit applies: as set, else on everywhere but development."""
+        if self.rate_limit_enabled is None:
+            return self.environment != "development"
+        return self.rate_limit_enabled
 
     def passphrase(self) -> bytes:
         """The keystore passphrase as bytes, for keys.Keystore."""

@@ -47,8 +47,17 @@ def make_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 30) 
     """An engine for `url`, with the SQLite connection settings applied on every new connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        # pool_pre_ping: a connection the server dropped (restart, failover) is replaced, not handed out, so
+        # the pool recovers by itself; connect_timeout: an unreachable server fails a request in seconds
+        # (a 503, registry.problems) instead of holding a threadpool thread for the OS's TCP timeout.
+        connect_args = {"connect_timeout": 5} if "connect_timeout" not in parsed.query else {}
         return sa.create_engine(
-            parsed, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, future=True
+            parsed,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            connect_args=connect_args,
+            future=True,
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -158,8 +167,9 @@ class LoopReader:
                     return None
                 self._connection = self._connect()
             return fn(self._connection)
-        except sqlite3.OperationalError:
-            # Busy, or a file that changed under us: drop the connection and let the threadpool path answer.
+        except sqlite3.DatabaseError:
+            # Busy, a file that changed under us, or one that is not a database at all: drop the connection and
+            # let the threadpool path answer (with a 503 problem if the database is unusable there too).
             self.close()
             return None
         finally:

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from registry import tokens
@@ -46,10 +47,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        try:
+            if session.in_transaction():
+                await run_in_threadpool(session.close)
+            else:
+                session.close()
+        except DBAPIError:
+            # The connection died under the request (a database restart): its rollback failed. Discard it
+            # instead of failing a request whose answer is already decided (registry.problems maps the
+            # request's own database errors to 503).
+            session.invalidate()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -8,6 +8,7 @@ Nothing here ever echoes a traceback or the offending input back to the client.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -17,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from registry.errors import (
@@ -42,6 +44,9 @@ UNSUPPORTED_MEDIA_TYPE = _AIGOV + "unsupported-media-type"
 RATE_LIMITED = _AIGOV + "rate-limited"
 INTERNAL_ERROR = _AIGOV + "internal-error"
 SIGNING_UNAVAILABLE = _AIGOV + "signing-unavailable"
+DATABASE_UNAVAILABLE = _AIGOV + "database-unavailable"
+# Seconds a client is asked to wait when the database is unreachable (a restart, a failover).
+DATABASE_RETRY_AFTER = 5
 # Malformed JSON in a request body is the VC Data Model's PARSING_ERROR.
 MALFORMED_JSON = PARSING_ERROR
 
@@ -122,6 +127,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(RegistryError, _registry_error)
+    app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -171,6 +177,33 @@ async def _registry_error(request: Request, exc: Exception) -> JSONResponse:
         logger.error("signing unavailable: %s", exc)
         return problem_response(503, "the certification body cannot sign at the moment", instance=path)
     return await _unexpected_error(request, exc)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached or used now (not that a statement was wrong): lost
+    or refused connections, a server shutting down, pool exhaustion, SQLite busy, unreadable or full."""
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    if type(getattr(exc, "orig", None)) is sqlite3.DatabaseError:  # "file is not a database", "malformed"
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unavailable(exc):
+        return await _unexpected_error(request, exc)
+    incident = uuid.uuid4()
+    # The driver's message goes to the log only: it may name hosts, users and files.
+    logger.error(
+        "incident %s: database unavailable: %s", incident, str(exc).splitlines()[0] if str(exc) else exc
+    )
+    return problem_response(
+        503,
+        f"the database is unavailable; retry later (incident {incident})",
+        instance=request.url.path,
+        type_uri=DATABASE_UNAVAILABLE,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -86,5 +86,8 @@ def run(args: argparse.Namespace) -> int:
         loop=args.loop,
         access_log=not args.no_access_log,
         server_header=False,
+        # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the registry decides whom to
+        # believe itself (AIGOV_RATE_LIMIT_TRUSTED_PROXIES, none by default: registry.ratelimit).
+        proxy_headers=False,
     )
     return EXIT_OK

@@ -21,5 +21,7 @@ def document(content: object, media_type: str, *, max_age: int = 300) -> Respons
 
 
 def raw(media_type: str, description: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI description of a 200 answered with non-JSON bytes."""
-    return {200: {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}}
+    """OpenAPI description of a 200 answered with stored bytes: a JSON document (`...+json`) is an object,
+    anything else (a compact JWS) a string."""
+    schema = {"type": "object"} if media_type.endswith("json") else {"type": "string"}
+    return {200: {"description": description, "content": {media_type: {"schema": schema}}}}
