@@ -20,6 +20,14 @@ gap: sequence numbers are assigned under the chain-head lock, held to commit, so
 A cursor is `base64url("<kind>1.<key>.<tag>")`: the last row's key and a tag binding it to the query's filters
 (a truncated SHA-256, not a secret: a cursor grants nothing that `updated_since` does not). Anything that does
 not decode to the expected shape, or whose tag does not match the filters it is sent with, is refused.
+
+Name search
+-----------
+A name query is a substring of either legal name (`_substring_condition`), which no B-tree can answer. From
+three characters on, a trigram index (migration 0004: FTS5 on SQLite, pg_trgm on PostgreSQL) first narrows the
+rows to a superset of the answer, and the same condition then decides (`_indexed_candidates`): results, order
+and cursors are those of the scan. Measured at 100,000 certificates: 1-2 ms instead of 250-530 ms for a rare
+name. A substring matching more than MAX_INDEX_CANDIDATES rows is walked in result order instead, as before.
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import re
 import unicodedata
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +49,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
@@ -66,6 +77,18 @@ _FROM_URLSAFE = str.maketrans("-_", "+/")
 # LIKE metacharacters (and the escape character itself) are matched literally.
 _LIKE_ESCAPE = "\\"
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
+# Name search indexes (migration 0004): trigram indexes answer substrings of at least three characters.
+MIN_INDEXED_LENGTH = 3
+# Above this many index matches the rows are walked in result order instead (see _indexed_candidates).
+MAX_INDEX_CANDIDATES = 2000
+_FTS_TABLE = "credentials_fts"
+_PG_TRIGRAM_INDEXES = tuple(
+    f"ix_credentials_{column}_trgm" for column in ("legal_name_en", "legal_name_ja", "certificate_number")
+)
+_FTS_COUNT = sa.text(
+    f"SELECT count(*) FROM (SELECT 1 FROM {_FTS_TABLE} WHERE {_FTS_TABLE} MATCH :phrase LIMIT :cap)"  # noqa: S608
+)
+logger = logging.getLogger(__name__)
 
 
 class BadQueryError(InvalidRequestError):
@@ -340,18 +363,101 @@ def _escape_like(text: str) -> str:
     return _LIKE_SPECIAL.sub(lambda m: _LIKE_ESCAPE + m[1], text)
 
 
-def _q_condition(q: str) -> ColumnElement[bool]:
+def _q_condition(q: str, session: Session) -> ColumnElement[bool]:
     """13 digits (full-width and separators allowed) name a corporate number exactly; anything else is a
     case-insensitive substring of either legal name, or a certificate number exactly (ignoring case)."""
     digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", q))
     if _CORPORATE_NUMBER.fullmatch(digits):
         return col(Credential.corporate_number) == digits
+    condition = _substring_condition(q)
+    candidates = _indexed_candidates(q, session)
+    return condition if candidates is None else sa.and_(candidates, condition)
+
+
+def _substring_condition(q: str) -> ColumnElement[bool]:
+    """What a name query means, on every path: `ILIKE '%q%'` on either legal name (LIKE metacharacters
+    literal), or the certificate number equal ignoring case. The backend's own case rules apply: PostgreSQL
+    folds every cased letter (full-width included), SQLite only A-Z; no NFKC folding, since the stored names
+    are not folded either (a name written in full-width letters is found by a full-width query, not by the
+    same letters in ASCII)."""
     pattern = f"%{_escape_like(q)}%"
     return sa.or_(
         col(Credential.legal_name_en).ilike(pattern, escape=_LIKE_ESCAPE),
         col(Credential.legal_name_ja).ilike(pattern, escape=_LIKE_ESCAPE),
         func.lower(col(Credential.certificate_number)) == func.lower(q),
     )
+
+
+def _indexed_candidates(q: str, session: Session) -> ColumnElement[bool] | None:
+    """A condition true of (at least) every row that `_substring_condition(q)` selects, which a trigram index
+    answers without reading every row; None when the plain scan is the better plan.
+
+    The caller ANDs it with `_substring_condition`, which decides: the index only narrows the rows, so both
+    paths return exactly the same results, whatever each backend's index folds (FTS5 folds all Unicode case,
+    more than SQLite's LIKE; the PostgreSQL index is rechecked by the same ILIKE).
+    """
+    if len(q) < MIN_INDEXED_LENGTH:
+        return None  # a trigram index holds nothing shorter than three characters
+    index = _name_index(session)
+    if index == "fts5":
+        # Inside double quotes an FTS5 query is one literal string, `"` written twice (FTS5 query syntax,
+        # "FTS5 Strings"): no operator, prefix or column filter can be smuggled in. The trigram tokenizer
+        # matches such a phrase as a substring.
+        phrase = '"' + q.replace('"', '""') + '"'
+        found = session.connection().execute(_FTS_COUNT, {"phrase": phrase, "cap": MAX_INDEX_CANDIDATES + 1})
+        if found.scalar_one() > MAX_INDEX_CANDIDATES:
+            # A common substring ("株式会社", "corp"): fetching and sorting every match costs more than
+            # walking the (updated_at, id) index until a page is full, which a dense match does quickly.
+            return None
+        fts = sa.table(_FTS_TABLE, sa.column("rowid"))
+        matching = sa.select(fts.c.rowid).where(sa.literal_column(_FTS_TABLE).match(phrase))
+        return sa.literal_column(f"{Credential.__tablename__}.rowid").in_(matching.scalar_subquery())
+    if index == "pg_trgm":
+        # Every branch indexable (the certificate number too: equal ignoring case implies containing), so the
+        # planner can combine the three GIN indexes instead of scanning. The best plan depends on the pattern
+        # (rare: the indexes; common: walk the (updated_at, id) index), but psycopg prepares a statement run
+        # five times and PostgreSQL may then keep one generic plan for every pattern: measured, it walked all
+        # 100,000 rows for a rare name (300+ ms instead of 6). So this transaction plans with the values.
+        session.connection().exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        pattern = f"%{_escape_like(q)}%"
+        return sa.or_(
+            col(Credential.legal_name_en).ilike(pattern, escape=_LIKE_ESCAPE),
+            col(Credential.legal_name_ja).ilike(pattern, escape=_LIKE_ESCAPE),
+            col(Credential.certificate_number).ilike(pattern, escape=_LIKE_ESCAPE),
+        )
+    return None
+
+
+_NAME_INDEXES: weakref.WeakKeyDictionary[Engine, str | None] = weakref.WeakKeyDictionary()
+
+
+def _name_index(session: Session) -> str | None:
+    """The name search index of this database ("fts5", "pg_trgm" or None), looked up once per engine.
+
+    Missing when migration 0004 found no FTS5 trigram tokenizer in SQLite (or the database is not migrated):
+    searches still work, by scanning, and a warning says so once.
+    """
+    engine = session.get_bind().engine
+    if engine in _NAME_INDEXES:
+        return _NAME_INDEXES[engine]
+    connection = session.connection()
+    index: str | None = None
+    if engine.dialect.name == "sqlite":
+        statement = sa.text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :name")
+        if connection.execute(statement, {"name": _FTS_TABLE}).scalar_one():
+            index = "fts5"
+    elif engine.dialect.name == "postgresql":
+        names = ", ".join(f"to_regclass('{name}')" for name in _PG_TRIGRAM_INDEXES)
+        if None not in connection.exec_driver_sql(f"SELECT {names}").one():
+            index = "pg_trgm"
+    if index is None:
+        logger.warning(
+            "no name search index in this %s database (migration 0004; SQLite needs FTS5 with the trigram "
+            "tokenizer, 3.34 or later): name searches scan every certificate",
+            engine.dialect.name,
+        )
+    _NAME_INDEXES[engine] = index
+    return index
 
 
 def _status_condition(status: PublicStatus, now: datetime) -> ColumnElement[bool]:
@@ -363,10 +469,10 @@ def _status_condition(status: PublicStatus, now: datetime) -> ColumnElement[bool
     return sa.and_(stored == status.value, col(Credential.valid_until) >= now)
 
 
-def _conditions(filters: CredentialFilters, now: datetime) -> list[ColumnElement[bool]]:
+def _conditions(filters: CredentialFilters, now: datetime, session: Session) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.q is not None:
-        conditions.append(_q_condition(filters.q))
+        conditions.append(_q_condition(filters.q, session))
     if filters.status is not None:
         conditions.append(_status_condition(filters.status, now))
     if filters.level is not None:
@@ -409,7 +515,7 @@ def search_credentials(
     statement = (
         select(*_COLUMNS)
         .join(CertificationBody, col(CertificationBody.id) == col(Credential.issuer_id))
-        .where(*_conditions(filters, now))
+        .where(*_conditions(filters, now, session))
         .order_by(updated_at, cred_id)
         .limit(limit + 1)
     )
@@ -435,7 +541,7 @@ def credential_chunk(
     statement = (
         select(*_COLUMNS)
         .join(CertificationBody, col(CertificationBody.id) == col(Credential.issuer_id))
-        .where(*_conditions(filters, now))
+        .where(*_conditions(filters, now, session))
         .order_by(col(Credential.id))
         .limit(limit)
     )
