@@ -27,7 +27,10 @@ test: lint
 demo: $(STAMP)
 	$(BIN)/python -m aigov.demo
 
+# The Node.js peers (jose, vc-bitstring-status-list) are pinned by benchmarks/node/package-lock.json.
 bench: $(STAMP)
+	@if command -v npm >/dev/null; then cd benchmarks/node && npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: the Node.js peer rows are left out"; fi
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+# A timer: given a number of calls, runs them and returns the mean µs per call. Lets a round mix in-process
+# callables with timings reported by another process (the Node.js peers), measured at the same moment.
+Timer = Callable[[int], float]
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,48 @@ def per_call_us(fn: Callable[[], object], number: int) -> float:
     return (time.perf_counter() - start) / number * 1e6
 
 
+def timer(fn: Callable[[], object]) -> Timer:
+    """The timer of an in-process callable."""
+    return lambda number: per_call_us(fn, number)
+
+
+def compare_many(
+    name: str,
+    subject: Timer,
+    references: Mapping[str, Timer],
+    *,
+    number: int = 2000,
+    rounds: int = 9,
+    targets: Mapping[str, float] | None = None,
+) -> list[Ratio]:
+    """One ratio per reference: median over `rounds` of subject/reference, where each round times the
+    subject and then every reference back to back, so that all of them see the same machine load."""
+    targets = targets or {}
+    timers = {"": subject, **references}
+    for time_it in timers.values():  # warm caches, lazy imports, JIT
+        time_it(max(1, number // 10))
+    samples: dict[str, list[float]] = {key: [] for key in timers}
+    for _ in range(rounds):
+        for key, time_it in timers.items():
+            samples[key].append(time_it(number))
+    out = []
+    for ref in references:
+        ratios = [s / r for s, r in zip(samples[""], samples[ref], strict=True)]
+        out.append(
+            Ratio(
+                name,
+                ref,
+                statistics.median(samples[""]),
+                statistics.median(samples[ref]),
+                statistics.median(ratios),
+                min(ratios),
+                max(ratios),
+                targets.get(ref),
+            )
+        )
+    return out
+
+
 def compare(
     name: str,
     subject: Callable[[], object],
@@ -42,22 +88,13 @@ def compare(
     target: float | None = None,
 ) -> Ratio:
     """Median over `rounds` of subject/reference, each round timing both back to back."""
-    for fn in (subject, reference):  # warm caches and lazy imports
-        per_call_us(fn, max(1, number // 10))
-    subjects, references, ratios = [], [], []
-    for _ in range(rounds):
-        s = per_call_us(subject, number)
-        r = per_call_us(reference, number)
-        subjects.append(s)
-        references.append(r)
-        ratios.append(s / r)
-    return Ratio(
+    targets = None if target is None else {reference_name: target}
+    (ratio,) = compare_many(
         name,
-        reference_name,
-        statistics.median(subjects),
-        statistics.median(references),
-        statistics.median(ratios),
-        min(ratios),
-        max(ratios),
-        target,
+        timer(subject),
+        {reference_name: timer(reference)},
+        number=number,
+        rounds=rounds,
+        targets=targets,
     )
+    return ratio

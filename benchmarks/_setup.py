@@ -25,6 +25,9 @@ class Setup:
     suspension: StatusSlot
     token: str
     trust: TrustStore
+    did: str
+    published: list[PublishedKey]
+    status_tokens: list[str]  # the two signed status lists the trust store holds, as served
 
 
 def sample_decision() -> CertificationDecision:
@@ -51,17 +54,21 @@ def make_setup(alg: Algorithm = Algorithm.EDDSA, *, self_check: bool = True) -> 
     token = issuer.issue(decision, revocation=revocation, suspension=suspension).token
     trust = TrustStore()
     trust.add_issuer(identity.did, published, name=identity.name_en)
+    status_tokens = []
     for slot, purpose in ((revocation, "revocation"), (suspension, "suspension")):
         bits = Bitstring(1_048_576)
         for index in range(7, 1_048_576, 997):  # a list with some entries set, like a live one
             bits.set(index, True)
         bits.set(slot.index, False)
-        trust.add_status_list(
+        status_tokens.append(
             issuer.sign_status_list(
                 list_url=slot.list_url, purpose=purpose, bits=bits, ttl=timedelta(minutes=5)
             )
         )
-    return Setup(key, issuer, decision, revocation, suspension, token, trust)
+        trust.add_status_list(status_tokens[-1])
+    return Setup(
+        key, issuer, decision, revocation, suspension, token, trust, identity.did, published, status_tokens
+    )
 
 
 __all__ = ["NOW", "REGISTRY", "Setup", "make_setup", "sample_decision", "timedelta"]

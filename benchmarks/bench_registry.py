@@ -22,8 +22,10 @@ Run: `python -m benchmarks.bench_registry` (`--quick` for a short smoke run; `--
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -38,7 +40,8 @@ import textwrap
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -68,6 +71,9 @@ LOOKUP_P99_MS = 100.0
 ISSUE_TARGET = 300.0
 BATCH_TARGET = 3000.0
 STATUS_LIST_BYTES = 20_000
+REVOKE_STEP = 250  # revocations between two looks at the status list's size
+# The server and role that `.ci/run` sets up for the tests (its role has CREATEDB); tried when no URL is given.
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://aigov_test:aigov_test@127.0.0.1:5432/aigov_test"
 # Certificate numbers are unique per certification body: each run issues under its own prefix.
 RUN = f"{os.getpid() % 10_000:04d}{int(time.time()) % 100_000:05d}"
 
@@ -75,19 +81,26 @@ RUN = f"{os.getpid() % 10_000:04d}{int(time.time()) % 100_000:05d}"
 @dataclass
 class Options:
     credentials: int = 100_000
+    postgres_credentials: int = 20_000
     status_bytes: int = STATUS_LIST_BYTES
+    # A revocation costs ≈ 5 ms on SQLite but 20-50 ms on PostgreSQL here (it re-signs and rewrites the list):
+    # 20 KB would take 17,500 of them, 6-15 minutes, so PostgreSQL's list is made smaller.
+    postgres_status_bytes: int = 5_000
     rounds: int = 3
-    seconds: float = 8.0
+    seconds: float = 4.0
     connections: int = 32
     wrk_threads: int = 1
-    issue_count: int = 3000
-    issue_seconds: float = 15.0
+    issue_count: int = 2000
+    issue_seconds: float = 8.0
     batch_size: int = 1000
-    batches: int = 10
-    batch_seconds: float = 40.0
+    batches: int = 5
+    batch_seconds: float = 20.0
     workers: int | None = None
     serve_args: list[str] = field(default_factory=list)
     workdir: Path | None = None
+    # PostgreSQL: a server where this role may CREATE DATABASE; the benchmark creates its own database there
+    # and drops it at the end. None: AIGOV_BENCH_POSTGRES_URL, else AIGOV_TEST_DATABASE_URL, else skipped.
+    postgres_url: str | None = None
 
 
 # -- tools --------------------------------------------------------------------------------------------------------
@@ -155,7 +168,10 @@ def _ms(text: str) -> float:
 
 
 def parse_wrk(output: str) -> Load:
-    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE))
+    # wrk pads a latency in seconds with a trailing space ("1.31s "), hence the \s* before the end.
+    percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", output, re.MULTILINE))
+    if "99" not in percentiles:
+        raise RuntimeError(f"wrk completed no request:\n{output}")
     rps = float(re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)[1])  # type: ignore[index]
     requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
     errors = 0
@@ -166,7 +182,14 @@ def parse_wrk(output: str) -> Load:
     return Load(rps, _ms(percentiles["50"]), _ms(percentiles["99"]), requests, errors)
 
 
-def wrk(url: str, opts: Options, *, script: Path | None = None, seconds: float | None = None) -> Load:
+def warm_up(url: str, opts: Options, *, script: Path | None = None) -> None:
+    """Two seconds of load whose numbers are thrown away (wrk may record none when the first answers are slow)."""
+    wrk(url, opts, script=script, seconds=2, parse=False)
+
+
+def wrk(
+    url: str, opts: Options, *, script: Path | None = None, seconds: float | None = None, parse: bool = True
+) -> Load:
     argv = [
         _which("wrk") or "wrk",
         f"-t{opts.wrk_threads}",
@@ -179,7 +202,7 @@ def wrk(url: str, opts: Options, *, script: Path | None = None, seconds: float |
     if script is not None:
         argv += ["-s", str(script)]
     done = subprocess.run([*argv, url], capture_output=True, text=True, timeout=300, check=True)
-    return parse_wrk(done.stdout)
+    return parse_wrk(done.stdout) if parse else Load(0, 0, 0, 0, 0)
 
 
 # -- the registry and nginx ---------------------------------------------------------------------------------------
@@ -191,6 +214,7 @@ class Deployment:
 
     root: Path
     port: int
+    database: str | None = None  # a PostgreSQL URL; None: SQLite in `root`
 
     @property
     def url(self) -> str:
@@ -198,7 +222,11 @@ class Deployment:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.root / 'aigov.db'}"
+        return self.database or f"sqlite:///{self.root / 'aigov.db'}"
+
+    @property
+    def engine_name(self) -> str:
+        return "SQLite" if self.database is None else "PostgreSQL"
 
     def env(self) -> dict[str, str]:
         return {
@@ -382,7 +410,12 @@ class Population:
 
 def populate(deployment: Deployment, opts: Options) -> Population:
     """Issue `opts.credentials` real credentials in-process, then revoke some until the revocation list's
-    signed credential reaches `opts.status_bytes`."""
+    signed credential reaches `opts.status_bytes`.
+
+    The credentials are built, signed and stored by the registry's own issuance path; only the issuer's
+    self-check (a full verification of each one before it is stored) is skipped, which halves the set-up time.
+    Its cost is measured on its own (`measure_self_check`), and the HTTP benchmarks run with it.
+    """
     settings = deployment.settings()
     engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
     ctx = lifecycle.Context(
@@ -396,6 +429,7 @@ def populate(deployment: Deployment, opts: Options) -> Population:
             passphrase=settings.passphrase(),
             public_url=settings.public_url,
             clock=utc_now,
+            factory=_unchecked,
         ),
         clock=utc_now,
     )
@@ -416,7 +450,8 @@ def populate(deployment: Deployment, opts: Options) -> Population:
             ids += [str(c.id) for c in issued]
             if start % 20_000 == 0:
                 print(
-                    f"  populated {start + len(issued):,} in {time.perf_counter() - started:.0f} s",
+                    f"  {deployment.engine_name}: populated {start + len(issued):,} "
+                    f"in {time.perf_counter() - started:.0f} s",
                     file=sys.stderr,
                 )
         seconds = time.perf_counter() - started
@@ -429,7 +464,7 @@ def populate(deployment: Deployment, opts: Options) -> Population:
             session.commit()
             if size >= opts.status_bytes:
                 break
-            for credential_id in candidates[:500]:
+            for credential_id in candidates[:REVOKE_STEP]:
                 lifecycle.revoke(
                     session=session,
                     ctx=ctx,
@@ -438,14 +473,58 @@ def populate(deployment: Deployment, opts: Options) -> Population:
                     actor="benchmark",
                     reason_code=ReasonCode.OTHER,
                 )
-            del candidates[:500]
-            revoked += 500
+            del candidates[:REVOKE_STEP]
+            revoked += REVOKE_STEP
+            if revoked % 5000 == 0:
+                print(
+                    f"  {deployment.engine_name}: revoked {revoked:,} in {time.perf_counter() - started:.0f} s",
+                    file=sys.stderr,
+                )
     engine.dispose()
     return Population(ids, list_id, seconds, revoked, time.perf_counter() - started)
 
 
+def prepare(deployment: Deployment, opts: Options) -> Population:
+    """Migrate, make the registry's keys, a certification body, and populate: what an operator would do."""
+    upgrade(deployment.database_url)
+    deployment.aigov("admin", "init")
+    deployment.aigov("admin", "create-issuer", "--slug", BODY_SLUG, "--name-en", "Benchmark CB")
+    print(f"{deployment.engine_name}: populating {opts.credentials:,} credentials ...", file=sys.stderr)
+    return populate(deployment, opts)
+
+
+def postgres_admin_url(opts: Options) -> str:
+    """The PostgreSQL server to measure on: the option, the environment, else the one `.ci/run` sets up."""
+    return (
+        opts.postgres_url
+        or os.environ.get("AIGOV_BENCH_POSTGRES_URL")
+        or os.environ.get("AIGOV_TEST_DATABASE_URL")
+        or DEFAULT_POSTGRES_URL
+    )
+
+
+@contextlib.contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A new database on `admin_url`'s server (its role needs CREATEDB), dropped on exit; yields its URL."""
+    import psycopg  # noqa: PLC0415 - only when PostgreSQL is measured
+    from psycopg import sql  # noqa: PLC0415
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    url = make_url(admin_url)
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"aigov_bench_{RUN}"
+    with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 def _unchecked(spec: SignerSpec) -> Issuer:
-    """An issuer without its self-check: for measuring what the self-check costs, never for serving."""
+    """An issuer without its self-check: for measuring what the self-check costs and for populating the
+    benchmark's database faster; never for serving."""
     return Issuer(
         identity=spec.identity,
         signing_key=spec.signing_key,
@@ -544,8 +623,8 @@ def bench_status(deployment: Deployment, list_id: int, opts: Options) -> tuple[R
         reference = httpx.get(nginx_url)
         assert reference.content == response.content
         assert reference.headers["etag"] == response.headers["etag"]
-        wrk(deployment.url + path, opts, seconds=2)  # warm-up
-        wrk(nginx_url, opts, seconds=2)
+        warm_up(deployment.url + path, opts)
+        warm_up(nginx_url, opts)
         for _ in range(opts.rounds):
             theirs.append(wrk(nginx_url, opts))
             ours.append(wrk(deployment.url + path, opts))
@@ -576,9 +655,41 @@ def bench_lookup(deployment: Deployment, ids: list[str], opts: Options) -> Row:
         "end\n",
         encoding="utf-8",
     )
-    wrk(deployment.url + "/", opts, script=script, seconds=2)  # warm-up
+    warm_up(deployment.url + "/", opts, script=script)
     loads = [wrk(deployment.url + "/", opts, script=script) for _ in range(opts.rounds)]
     return Row(f"GET /api/v1/credentials/{{id}} ({len(ids):,} credentials, random ids)", _median_load(loads))
+
+
+PAGE_PATH = "/credentials/{id}"
+
+
+def page_unavailable(deployment: Deployment, credential_id: str) -> str | None:
+    """Why the registry does not serve the human certificate page (`Accept: text/html`); None when it does."""
+    response = httpx.get(
+        f"{deployment.url}{PAGE_PATH.format(id=credential_id)}", headers={"Accept": "text/html"}, timeout=10
+    )
+    media_type = response.headers.get("content-type", "")
+    if response.status_code == 200 and media_type.startswith("text/html"):
+        return None
+    return f"HTTP {response.status_code} {media_type}: {response.text[:120]!r}"
+
+
+def bench_page(deployment: Deployment, ids: list[str], opts: Options) -> Row:
+    """The certificate page, as a browser asks for it, for random ids (like the lookup)."""
+    sample = random.Random(11).sample(ids, min(len(ids), 2000))  # noqa: S311 - benchmark data
+    script = deployment.root / "page.lua"
+    script.write_text(
+        "local ids = {" + ",".join(f'"{i}"' for i in sample) + "}\n"
+        "math.randomseed(43)\n"
+        'local headers = {["Accept"] = "text/html"}\n'
+        "request = function()\n"
+        '  return wrk.format("GET", "/credentials/" .. ids[math.random(#ids)], headers)\n'
+        "end\n",
+        encoding="utf-8",
+    )
+    warm_up(deployment.url + "/", opts, script=script)
+    loads = [wrk(deployment.url + "/", opts, script=script) for _ in range(opts.rounds)]
+    return Row(f"GET {PAGE_PATH} (Accept: text/html, random ids)", _median_load(loads))
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -605,7 +716,7 @@ def bench_issue_wrk(deployment: Deployment, token: str, opts: Options) -> Row:
         encoding="utf-8",
     )
     one = Options(**{**opts.__dict__, "connections": 1, "wrk_threads": 1})
-    wrk(deployment.url + "/", one, script=script, seconds=2)  # warm-up: the signer, caches
+    warm_up(deployment.url + "/", one, script=script)  # warm-up: the signer, caches
     loads = [wrk(deployment.url + "/", one, script=script) for _ in range(opts.rounds)]
     return Row("POST /api/v1/credentials, wrk, one connection, one at a time", _median_load(loads))
 
@@ -673,61 +784,8 @@ def bench_batch(deployment: Deployment, token: str, opts: Options) -> Row:
 
 # -- the suite ----------------------------------------------------------------------------------------------------
 
-
-def _deployment(opts: Options) -> tuple[Deployment, bool]:
-    if opts.workdir is not None:
-        opts.workdir.mkdir(parents=True, exist_ok=True)
-        return Deployment(opts.workdir.resolve(), free_port()), (opts.workdir / "populated.json").exists()
-    return Deployment(Path(tempfile.mkdtemp(prefix="aigov-bench-")), free_port()), False
-
-
-def run(opts: Options | None = None) -> list[str]:
-    """Run the registry benchmarks; the markdown lines of their report."""
-    opts = opts or Options()
-    notes = ensure_tools()
-    deployment, reuse = _deployment(opts)
-    try:
-        if reuse:
-            saved = json.loads((deployment.root / "populated.json").read_text())
-            # The public URL is baked into the credentials: serve on the port they were issued for.
-            deployment.port = saved.pop("port", deployment.port)
-            population = Population(**saved)
-        else:
-            upgrade(deployment.database_url)
-            deployment.aigov("admin", "init")
-            deployment.aigov("admin", "create-issuer", "--slug", BODY_SLUG, "--name-en", "Benchmark CB")
-            print(f"populating {opts.credentials:,} credentials ...", file=sys.stderr)
-            population = populate(deployment, opts)
-            if opts.workdir is not None:
-                (deployment.root / "populated.json").write_text(
-                    json.dumps({**population.__dict__, "port": deployment.port})
-                )
-        print("issuance in-process, with and without the self-check ...", file=sys.stderr)
-        self_check = measure_self_check(deployment)
-        token = deployment.aigov("admin", "create-token", "--issuer", BODY_SLUG, "--scopes", SCOPES)
-        with registry_server(deployment, opts):
-            print("GET /status/{list} against nginx ...", file=sys.stderr)
-            status_row, ratios, _ = bench_status(deployment, population.revocation_list, opts)
-            print("GET /api/v1/credentials/{id} ...", file=sys.stderr)
-            lookup_row = bench_lookup(deployment, population.ids, opts)
-            print("issuance, one at a time ...", file=sys.stderr)
-            issue_wrk_row = bench_issue_wrk(deployment, token, opts)
-            issue_row = bench_issue(deployment, token, opts)
-            print("issuance, batches ...", file=sys.stderr)
-            batch_row = bench_batch(deployment, token, opts)
-    finally:
-        if opts.workdir is None:
-            shutil.rmtree(deployment.root, ignore_errors=True)
-    return report(
-        opts,
-        notes,
-        population,
-        Rows(status_row, ratios, lookup_row, issue_wrk_row, issue_row, batch_row, self_check),
-    )
-
-
-def _met(ok: bool) -> str:
-    return "met" if ok else "**not met**"
+TITLE = "registry"
+ORDER = 90
 
 
 @dataclass(frozen=True)
@@ -735,68 +793,194 @@ class Rows:
     status: Row
     ratios: list[float]
     lookup: Row
+    page: Row | str  # the row, or why the page was not measured
     issue_wrk: Row
     issue: Row
     batch: Row
-    self_check: SelfCheckCost
+    self_check: SelfCheckCost | None
 
 
-def report(opts: Options, notes: list[str], population: Population, rows: Rows) -> list[str]:
-    status_row, ratios, lookup_row, issue_row, batch_row = (
-        rows.status,
-        rows.ratios,
-        rows.lookup,
-        rows.issue,
-        rows.batch,
-    )
-    status_ratio = status_row.ratio or 0.0
-    s, n, lk, w, i, b = (
-        status_row.ours,
-        status_row.reference,
-        lookup_row.ours,
-        rows.issue_wrk.ours,
-        issue_row.ours,
-        batch_row.ours,
-    )
-    assert n is not None
-    lines = [
+def measure(deployment: Deployment, population: Population, token: str, opts: Options) -> Rows:
+    """Every HTTP measurement against one running server."""
+    name = deployment.engine_name
+    with registry_server(deployment, opts):
+        print(f"{name}: GET /status/{{list}} against nginx ...", file=sys.stderr)
+        status_row, ratios, _ = bench_status(deployment, population.revocation_list, opts)
+        print(f"{name}: GET /api/v1/credentials/{{id}} ...", file=sys.stderr)
+        lookup_row = bench_lookup(deployment, population.ids, opts)
+        page_row: Row | str | None = page_unavailable(deployment, population.ids[0])
+        if page_row is None:
+            print(f"{name}: GET {PAGE_PATH} (text/html) ...", file=sys.stderr)
+            page_row = bench_page(deployment, population.ids, opts)
+        print(f"{name}: issuance, one at a time ...", file=sys.stderr)
+        issue_wrk_row = bench_issue_wrk(deployment, token, opts)
+        issue_row = bench_issue(deployment, token, opts)
+        print(f"{name}: issuance, batches ...", file=sys.stderr)
+        batch_row = bench_batch(deployment, token, opts)
+    return Rows(status_row, ratios, lookup_row, page_row, issue_wrk_row, issue_row, batch_row, None)
+
+
+_SHARED: list[tuple[Deployment, Population]] = []
+
+
+def shared_sqlite() -> tuple[Deployment, Population] | None:
+    """The SQLite registry this suite populated and measured in this process, if it ran: later suites can
+    serve it again (`registry_server`) instead of spending two minutes issuing 100,000 credentials anew.
+    Its public URL, hence `Deployment.port`, is baked into its credentials: keep the port."""
+    return _SHARED[-1] if _SHARED else None
+
+
+def _sqlite_deployment(opts: Options) -> tuple[Deployment, Population | None]:
+    """A fresh SQLite deployment, or the one kept in `opts.workdir` with its population."""
+    if opts.workdir is None:
+        return Deployment(Path(tempfile.mkdtemp(prefix="aigov-bench-")), free_port()), None
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    deployment = Deployment(opts.workdir.resolve(), free_port())
+    saved_file = deployment.root / "populated.json"
+    if not saved_file.exists():
+        return deployment, None
+    saved = json.loads(saved_file.read_text())
+    # The public URL is baked into the credentials: serve on the port they were issued for.
+    deployment.port = saved.pop("port", deployment.port)
+    return deployment, Population(**saved)
+
+
+def run(opts: Options | None = None) -> list[str]:
+    """Run the registry benchmarks on SQLite and, when a server is configured, PostgreSQL; the report.
+
+    Both databases are populated at the same time, in two processes (one core each), which halves the
+    set-up time; the measurements then run one database after the other, never concurrently.
+    """
+    opts = opts or Options()
+    notes = ensure_tools()
+    sqlite, sqlite_population = _sqlite_deployment(opts)
+    admin_url = postgres_admin_url(opts)
+    sections: list[str] = []
+    with contextlib.ExitStack() as stack:
+        if opts.workdir is None:  # kept for later suites of the same run (shared_sqlite), removed at exit
+            atexit.register(shutil.rmtree, sqlite.root, ignore_errors=True)
+        postgres: Deployment | None = None
+        pg_future = None
+        if opts.postgres_credentials > 0:
+            try:
+                database = stack.enter_context(postgres_database(admin_url))
+            except Exception as e:  # noqa: BLE001 - any failure to reach the server: say so, measure SQLite
+                notes.append(
+                    f"PostgreSQL not measured ({type(e).__name__}: {str(e).strip()[:200]}): set "
+                    "AIGOV_BENCH_POSTGRES_URL to a server whose role may CREATE DATABASE"
+                )
+            else:
+                root = Path(tempfile.mkdtemp(prefix="aigov-bench-pg-"))
+                stack.callback(shutil.rmtree, root, ignore_errors=True)
+                postgres = Deployment(root, free_port(), database)
+                pool = stack.enter_context(
+                    ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                )
+                pg_opts = replace(
+                    opts, credentials=opts.postgres_credentials, status_bytes=opts.postgres_status_bytes
+                )
+                pg_future = pool.submit(prepare, postgres, pg_opts)
+        if sqlite_population is None:
+            sqlite_population = prepare(sqlite, opts)
+            if opts.workdir is not None:
+                (sqlite.root / "populated.json").write_text(
+                    json.dumps({**sqlite_population.__dict__, "port": sqlite.port})
+                )
+        pg_population = None if pg_future is None else pg_future.result()
+        print("SQLite: issuance in-process, with and without the self-check ...", file=sys.stderr)
+        self_check = measure_self_check(sqlite)
+        token = sqlite.aigov("admin", "create-token", "--issuer", BODY_SLUG, "--scopes", SCOPES)
+        rows = replace(measure(sqlite, sqlite_population, token, opts), self_check=self_check)
+        _SHARED.append((sqlite, sqlite_population))
+        sections += report_engine(sqlite, opts, sqlite_population, rows)
+        if postgres is not None and pg_population is not None:
+            token = postgres.aigov("admin", "create-token", "--issuer", BODY_SLUG, "--scopes", SCOPES)
+            rows = measure(postgres, pg_population, token, opts)
+            sections += report_engine(postgres, opts, pg_population, rows)
+    return report_header(opts, notes) + sections
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def report_header(opts: Options, notes: list[str]) -> list[str]:
+    return [
         f"- server: `aigov serve {' '.join(opts.serve_args)}`"
         + (f" `--workers {opts.workers}`" if opts.workers else " (default workers)")
         + f"; wrk: {opts.wrk_threads} thread(s), {opts.connections} connections, "
-        f"{opts.rounds} rounds of {opts.seconds:g} s each, nginx and ours interleaved",
-        f"- tools: {_version(['nginx', '-v'])}; {_version([_which('wrk') or 'wrk', '-v'])}"
-        + (f"; {'; '.join(notes)}" if notes else ""),
-        f"- data: {len(population.ids):,} credentials issued in-process through `lifecycle.issue_batch` in "
+        f"{opts.rounds} rounds of {opts.seconds:g} s each after a 2 s warm-up, nginx and ours interleaved",
+        f"- tools: {_version(['nginx', '-v'])}; {_version([_which('wrk') or 'wrk', '-v'])}",
+        *(f"- {note}" for note in notes),
+    ]
+
+
+def report_engine(deployment: Deployment, opts: Options, population: Population, rows: Rows) -> list[str]:
+    """The section of one database: its data, a table against the targets, the notes."""
+    status_ratio = rows.status.ratio or 0.0
+    s, n, lk, w, i, b = (
+        rows.status.ours,
+        rows.status.reference,
+        rows.lookup.ours,
+        rows.issue_wrk.ours,
+        rows.issue.ours,
+        rows.batch.ours,
+    )
+    assert n is not None
+    sqlite = deployment.database is None
+    scope = "" if sqlite else " (target set for SQLite)"
+    lines = [
+        "",
+        f"### {deployment.engine_name}, {len(population.ids):,} credentials",
+        "",
+        f"- data: {len(population.ids):,} credentials issued in-process through `lifecycle.issue_batch` "
+        "(without the self-check, see `populate`) in "
         f"{population.seconds:.0f} s ({len(population.ids) / max(population.seconds, 1e-9):,.0f}/s); "
         f"{population.revoked:,} revoked through `lifecycle.revoke` in {population.revoke_seconds:.0f} s "
-        f"to bring the status list to {status_row.name.split('(')[1].rstrip(')')}",
+        f"to bring the status list to {rows.status.name.split('(')[1].rstrip(')')} (both databases were "
+        "populated at the same time, one process each)",
         "",
         "| measured | requests/s | p50 ms | p99 ms | reference | target | |",
         "|---|---:|---:|---:|---|---|---|",
-        f"| {status_row.name} | {s.rps:,.0f} | {s.p50_ms:.2f} | {s.p99_ms:.2f} "
+        f"| {rows.status.name} | {s.rps:,.0f} | {s.p50_ms:.2f} | {s.p99_ms:.2f} "
         f"| nginx {n.rps:,.0f}/s (p99 {n.p99_ms:.2f} ms): **{status_ratio:.2f}x** "
-        f"[{min(ratios):.2f}-{max(ratios):.2f}] "
+        f"[{min(rows.ratios):.2f}-{max(rows.ratios):.2f}] "
         f"| ≥ {STATUS_RATIO_TARGET}x nginx, p99 < {STATUS_P99_MS:g} ms "
         f"| {_met(status_ratio >= STATUS_RATIO_TARGET and s.p99_ms < STATUS_P99_MS)} |",
-        f"| {lookup_row.name} | {lk.rps:,.0f} | {lk.p50_ms:.2f} | {lk.p99_ms:.2f} | — "
-        f"| ≥ {LOOKUP_RPS_TARGET:,.0f}/s, p99 < {LOOKUP_P99_MS:g} ms "
+        f"| {rows.lookup.name} | {lk.rps:,.0f} | {lk.p50_ms:.2f} | {lk.p99_ms:.2f} | — "
+        f"| ≥ {LOOKUP_RPS_TARGET:,.0f}/s, p99 < {LOOKUP_P99_MS:g} ms{scope} "
         f"| {_met(lk.rps >= LOOKUP_RPS_TARGET and lk.p99_ms < LOOKUP_P99_MS)} |",
+    ]
+    if isinstance(rows.page, Row):
+        p = rows.page.ours
+        lines.append(f"| {rows.page.name} | {p.rps:,.0f} | {p.p50_ms:.2f} | {p.p99_ms:.2f} | — | — | |")
+    else:
+        reason = rows.page.replace("|", "/")
+        lines.append(f"| GET {PAGE_PATH} (Accept: text/html) | not measured: {reason} | | | | | |")
+    lines += [
         f"| {rows.issue_wrk.name} | {w.rps:,.0f} credentials/s | {w.p50_ms:.2f} | {w.p99_ms:.2f} | — "
-        f"| ≥ {ISSUE_TARGET:,.0f}/s | {_met(w.rps >= ISSUE_TARGET)} |",
-        f"| {issue_row.name} | {i.rps:,.0f} credentials/s | {i.p50_ms:.2f} | {i.p99_ms:.2f} | — "
-        f"| ≥ {ISSUE_TARGET:,.0f}/s | {_met(i.rps >= ISSUE_TARGET)} |",
-        f"| {batch_row.name} | {b.rps:,.0f} credentials/s | {b.p50_ms:.0f} (per batch) "
-        f"| {b.p99_ms:.0f} (slowest batch) | — | ≥ {BATCH_TARGET:,.0f}/s | {_met(b.rps >= BATCH_TARGET)} |",
+        f"| ≥ {ISSUE_TARGET:,.0f}/s{scope} | {_met(w.rps >= ISSUE_TARGET)} |",
+        f"| {rows.issue.name} | {i.rps:,.0f} credentials/s | {i.p50_ms:.2f} | {i.p99_ms:.2f} | — "
+        f"| ≥ {ISSUE_TARGET:,.0f}/s{scope} | {_met(i.rps >= ISSUE_TARGET)} |",
+        f"| {rows.batch.name} | {b.rps:,.0f} credentials/s | {b.p50_ms:.0f} (per batch) "
+        f"| {b.p99_ms:.0f} (slowest batch) | — | ≥ {BATCH_TARGET:,.0f}/s{scope} | {_met(b.rps >= BATCH_TARGET)} |",
     ]
     cost = rows.self_check
-    lines += [
-        "",
-        f"In-process `lifecycle.issue_batch` (no HTTP), batches of 500: {cost.checked:,.0f} credentials/s with "
-        f"the issuer's self-check (a full verification of every credential before it is stored), "
-        f"{cost.unchecked:,.0f}/s without it: the self-check costs "
-        f"{(1 / cost.checked - 1 / cost.unchecked) * 1e6:,.0f} µs per credential.",
+    if cost is not None:
+        lines += [
+            "",
+            f"In-process `lifecycle.issue_batch` (no HTTP), batches of 500: {cost.checked:,.0f} credentials/s "
+            f"with the issuer's self-check (a full verification of every credential before it is stored), "
+            f"{cost.unchecked:,.0f}/s without it: the self-check costs "
+            f"{(1 / cost.checked - 1 / cost.unchecked) * 1e6:,.0f} µs per credential.",
+        ]
+    measured = [
+        rows.status,
+        rows.lookup,
+        rows.issue_wrk,
+        *([rows.page] if isinstance(rows.page, Row) else []),
     ]
-    failed = sum(row.ours.errors for row in (status_row, lookup_row, rows.issue_wrk)) + n.errors
+    failed = sum(row.ours.errors for row in measured) + n.errors
     if failed:
         lines.append(
             f"\n**{failed} requests failed** (non-2xx or socket errors): the numbers above are suspect."
@@ -807,16 +991,24 @@ def report(opts: Options, notes: list[str], population: Population, rows: Rows) 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_registry", description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="a short smoke run (2,000 credentials, 2 s loads)"
+        "--quick", action="store_true", help="a short smoke run (2,000 credentials, 3 s loads)"
     )
-    parser.add_argument("--credentials", type=int, help="credentials in the lookup database (100,000)")
+    parser.add_argument("--credentials", type=int, help="credentials in the SQLite database (100,000)")
+    parser.add_argument(
+        "--postgres-credentials", type=int, help="credentials in the PostgreSQL database (20,000)"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        help="a PostgreSQL server whose role may CREATE DATABASE (default: $AIGOV_BENCH_POSTGRES_URL, "
+        "else $AIGOV_TEST_DATABASE_URL, else the test server of .ci/run); --postgres-credentials 0 skips it",
+    )
     parser.add_argument(
         "--workers", type=int, help="passed to `aigov serve --workers` (its default if unset)"
     )
     parser.add_argument("--serve-arg", action="append", default=[], help="extra `aigov serve` argument")
     parser.add_argument("--connections", type=int, help="wrk connections (32)")
     parser.add_argument("--wrk-threads", type=int, help="wrk threads (1)")
-    parser.add_argument("--seconds", type=float, help="seconds per wrk round (8)")
+    parser.add_argument("--seconds", type=float, help="seconds per wrk round (4)")
     parser.add_argument(
         "--workdir", type=Path, help="keep the populated registry here and reuse it next time"
     )
@@ -825,15 +1017,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         opts = Options(
             credentials=2000,
+            postgres_credentials=1000,
             status_bytes=3000,
+            postgres_status_bytes=3000,
             rounds=1,
-            seconds=2,
+            seconds=3,
             issue_count=300,
             issue_seconds=3,
             batches=2,
             batch_seconds=10,
         )
-    for name in ("credentials", "workers", "connections", "wrk_threads", "seconds", "workdir"):
+    knobs = ("credentials", "postgres_credentials", "postgres_url", "workers", "connections", "wrk_threads")
+    for name in (*knobs, "seconds", "workdir"):
         if getattr(args, name) is not None:
             setattr(opts, name, getattr(args, name))
     opts.serve_args = args.serve_arg

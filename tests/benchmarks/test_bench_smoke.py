@@ -1,0 +1,86 @@
+"""The benchmark suites import and their measuring and reporting code runs, on tiny inputs, so they do not rot.
+
+No timing is asserted (timing belongs to `make bench`, not to tests); the ratio arithmetic is checked with
+timers whose answers are known.
+"""
+
+from __future__ import annotations
+
+from benchmarks import bench_credentials, bench_registry, bench_statuslist
+from benchmarks.__main__ import discover, section
+from benchmarks._measure import compare, compare_many
+from keys import Algorithm
+
+WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8000/status/1
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.41ms    1.10ms  21.52ms   88.20%
+    Req/Sec    13.20k     1.10k   14.50k    80.00%
+  Latency Distribution
+     50%    2.30ms
+     75%    2.80ms
+     90%    3.40ms
+     99%    1.31s\x20
+  65714 requests in 5.00s, 1.24GB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:  13142.80
+Transfer/sec:    254.21MB
+"""  # \x20: wrk pads a latency in seconds with a trailing space
+
+
+def test_every_suite_is_discovered_with_a_runner() -> None:
+    suites = {suite.name: suite for suite in discover()}
+    assert {"credentials", "statuslist", "cli", "registry"} <= suites.keys()
+    assert all(callable(suite.run) for suite in suites.values())
+    orders = [suite.order for suite in discover()]
+    assert orders == sorted(orders)
+    assert suites["registry"].order > suites["credentials"].order  # the long one runs last
+
+
+def test_ratios_are_medians_of_per_round_ratios_with_their_range() -> None:
+    answers = iter([3.0, 1.0, 2.0, 2.0, 1.0, 2.0, 4.0, 1.0, 1.0, 2.0, 6.0, 1.0])
+
+    def subject(number: int) -> float:
+        return next(answers)
+
+    def reference(number: int) -> float:
+        return next(answers)
+
+    # warm-up: (3, 1); then rounds of (subject, reference): (2, 2), (1, 2), (4, 1): ratios 1, 0.5, 4.
+    (ratio,) = compare_many("s", subject, {"r": reference}, number=10, rounds=3, targets={"r": 1.5})
+    assert (ratio.low, ratio.ratio, ratio.high) == (0.5, 1.0, 4.0)
+    assert (ratio.subject_us, ratio.reference_us) == (2.0, 2.0)
+    assert ratio.ok is True
+
+
+def test_in_process_comparison_and_its_report_row() -> None:
+    ratio = compare("sum", lambda: sum(range(50)), "pass", lambda: None, number=5, rounds=2, target=0.5)
+    assert ratio.subject_us > 0
+    assert ratio.reference_us > 0
+    assert ratio.low <= ratio.ratio <= ratio.high
+    [suite] = [s for s in discover() if s.name == "credentials"]
+    lines = section(suite, [ratio, "a note"], 1.0)
+    assert any(line.startswith("| sum | pass |") and "≤ 0.5x" in line for line in lines)
+    assert "a note" in lines
+
+
+def test_verification_against_raw_crypto_and_python_peers_runs() -> None:
+    rows = bench_credentials.verification_rows(Algorithm.EDDSA, None, number=2, rounds=1)
+    assert [row.reference for row in rows] == [
+        "raw Ed25519 verify (cryptography)",
+        "pyjwt `jwt.decode`",
+        "joserfc `jwt.decode` + claims",
+    ]
+    assert rows[0].target == 1.5
+
+
+def test_status_list_decode_against_zlib_runs() -> None:
+    (row,) = bench_statuslist.decode_rows(131_072, None, number=1, rounds=1)
+    assert row.reference == "zlib.decompress of the same GZIP"
+
+
+def test_wrk_output_is_parsed_with_its_failures() -> None:
+    load = bench_registry.parse_wrk(WRK_OUTPUT)
+    assert load.rps == 13142.8
+    assert (load.p50_ms, load.p99_ms) == (2.3, 1310.0)
+    assert (load.requests, load.errors) == (65714, 3)
