@@ -49,7 +49,9 @@ def register(subparsers: Any) -> None:
     add_online_options(
         parser, flag=True
     )  # --online --registry URL --scheme-owner ... (aigov.commands._online_options)
-    add_verify_options(parser)  # --bundle --max-age --trust-list --scheme-owner-fingerprint (aigov.commands.bundle)
+    add_verify_options(
+        parser
+    )  # --bundle --max-age --trust-list --scheme-owner-fingerprint (aigov.commands.bundle)
     parser.set_defaults(handler=run)
 
 

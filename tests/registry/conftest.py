@@ -11,6 +11,7 @@ no test pays the PBKDF2 cost twice.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import secrets
@@ -66,8 +67,10 @@ _numbers = itertools.count(1)
 
 
 def make_decision(**overrides: Any) -> dict[str, Any]:
-    """A valid decision (JSON form) with a fresh certificate number; `overrides` replace top-level members."""
-    return {**SAMPLE_DECISION, "certificateNumber": f"AIGC-TEST-{next(_numbers):06d}", **overrides}
+    """A valid decision (JSON form) with a fresh certificate number; `overrides` replace top-level members.
+    A deep copy: a test that edits the nested subject must not change the next test's decision."""
+    fresh = copy.deepcopy(SAMPLE_DECISION)
+    return {**fresh, "certificateNumber": f"AIGC-TEST-{next(_numbers):06d}", **overrides}
 
 
 # -- keys ---------------------------------------------------------------------------------------------------------
