@@ -173,7 +173,7 @@ def _entries(token: str) -> list[dict[str, str]]:
     return entries
 
 
-def bulk(local: Local, *, rounds: int = 5) -> Ratio:
+def bulk(local: Local, *, rounds: int = 3) -> Ratio:
     """(a) A batch with a cold online verifier against the same batch offline."""
     offline = local.trust(with_lists=True)
 
@@ -198,7 +198,7 @@ def bulk(local: Local, *, rounds: int = 5) -> Ratio:
     return ratio
 
 
-def warm(local: Local, *, number: int = 2000, rounds: int = 9) -> Ratio:
+def warm(local: Local, *, number: int = 1000, rounds: int = 7) -> Ratio:
     """(b) One online verification with a warm cache against the same verification offline."""
     token = local.tokens[len(local.tokens) // 2]
     offline = local.trust(with_lists=True)

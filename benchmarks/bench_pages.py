@@ -32,6 +32,7 @@ from benchmarks.bench_registry import (
     free_port,
     prepare,
     registry_server,
+    shared_sqlite,
     warm_up,
     wrk,
 )
@@ -82,11 +83,16 @@ def run(opts: Options | None = None) -> list[str]:
     """Populate a registry, serve it, and load each page; the report as markdown lines."""
     opts = opts or Options(status_bytes=0)
     NOTES.extend(ensure_tools())
-    root = opts.workdir or Path(tempfile.mkdtemp(prefix="aigov-bench-pages-"))
-    root.mkdir(parents=True, exist_ok=True)
-    deployment = Deployment(root, free_port())
+    shared = shared_sqlite() if opts.workdir is None else None
+    if shared is not None:  # the registry suite's 100,000 credentials, served again: no second population
+        deployment, population = shared
+        root, owned = deployment.root, False
+    else:
+        root = opts.workdir or Path(tempfile.mkdtemp(prefix="aigov-bench-pages-"))
+        root.mkdir(parents=True, exist_ok=True)
+        deployment, population, owned = Deployment(root, free_port()), None, opts.workdir is None
     try:
-        ids = _existing_ids(root) or prepare(deployment, opts).ids
+        ids = population.ids if population else _existing_ids(root) or prepare(deployment, opts).ids
         with registry_server(deployment, opts):
             print("pages: GET /api/v1/credentials/{id} (reference) ...", file=sys.stderr)
             lookup = bench_lookup(deployment, ids, opts).ours
@@ -109,7 +115,7 @@ def run(opts: Options | None = None) -> list[str]:
             )
             search = _load(deployment, opts, search_script)
     finally:
-        if opts.workdir is None:
+        if owned:
             shutil.rmtree(root, ignore_errors=True)
     met = page.rps >= PAGE_RPS_TARGET and page.p99_ms < PAGE_P99_TARGET_MS
     return [
