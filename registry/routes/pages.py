@@ -132,14 +132,7 @@ def preferred_type(accept: str | None) -> str:
     for item in accept[:2000].split(","):
         media, _, params = item.strip().partition(";")
         kind, _, sub = media.strip().lower().partition("/")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+        quality = i18n.q_value(params)
         ranges.append((kind, sub, quality))
     best, best_q = _OFFERS[0], 0.0
     for offer in _OFFERS:

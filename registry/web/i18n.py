@@ -32,6 +32,19 @@ def supported(value: str | None) -> str | None:
     return lowered if lowered in LANGUAGES else None
 
 
+def q_value(params: str) -> float:
+    """The `q` weight among the `;`-separated parameters of one Accept or Accept-Language item (RFC 9110
+    §12.4.2): 1 when absent, 0 when unreadable."""
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
 def from_accept_language(header: str | None) -> str | None:
     """The supported language `header` prefers most, or None. `ja-JP` matches `ja`; `*` matches nothing
     in particular (the default applies)."""
@@ -40,14 +53,7 @@ def from_accept_language(header: str | None) -> str | None:
     best: tuple[float, int, str] | None = None
     for position, item in enumerate(header[:_MAX_ACCEPT_LANGUAGE].split(",")):
         tag, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+        quality = q_value(params)
         primary = tag.strip().lower().split("-", 1)[0]
         if primary not in LANGUAGES or not 0.0 < quality <= 1.0:
             continue
