@@ -4,7 +4,7 @@ Stateless apart from caches (decrypted keys, Issuer objects, the signed status l
 against the database on every request): run as many processes as needed on one database.
 
 Order of a request: `RegistryApp.__call__` answers `GET /status/{id}` from the status list cache before
-anything else (on SQLite); then Starlette's error handler and FastAPI's own layers, `BodySizeLimit`, the routes.
+anything else (when it can); then Starlette's error handler and FastAPI's own layers, `BodySizeLimit`, the routes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from issuer import utc_now
 from registry import problems
 from registry.config import Settings
-from registry.db import Checkpointer, LoopReader, make_engine
+from registry.db import AsyncPgReader, Checkpointer, LoopReader, make_engine
 from registry.lifecycle import Context
 from registry.limits import BodySizeLimit
 from registry.ratelimit import RateLimit, RateLimits, parse_networks
@@ -54,6 +54,7 @@ def create_app(
     )
 
     reader = LoopReader.for_url(settings.database_url)
+    pg_reader = AsyncPgReader.for_url(settings.database_url)
     checkpointer = Checkpointer.for_url(settings.database_url)
 
     @asynccontextmanager
@@ -65,6 +66,8 @@ def create_app(
             checkpointer.stop()
         if reader is not None:
             reader.close()
+        if pg_reader is not None:
+            await pg_reader.aclose()
         engine.dispose()
 
     app = RegistryApp(
@@ -79,8 +82,9 @@ def create_app(
     app.state.engine = engine
     app.state.ctx = Context(policy=policy, signers=signers, clock=clock)
     app.state.reader = reader
+    app.state.pg_reader = pg_reader
     app.state.status_cache = status.StatusListCache(ttl_seconds=settings.status_ttl_seconds)
-    app.fast_reader, app.status_cache = reader, app.state.status_cache
+    app.fast_reader, app.pg_reader, app.status_cache = reader, pg_reader, app.state.status_cache
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limits_on:  # outermost: a refused request is not even read
@@ -98,28 +102,33 @@ def create_app(
 
 
 class RegistryApp(FastAPI):
-    """FastAPI, with `GET /status/{id}` answered before anything else on SQLite (where there is a reader).
+    """FastAPI, with `GET /status/{id}` answered before anything else.
 
-    The status list is answered from its cache after a version check on the event loop
-    (registry.routes.status.fast_response), ahead of FastAPI's own per-request work (telemetry, middleware,
-    routing): each layer costs a few microseconds, and the whole answer about sixty. Whatever the fast path
+    The status list is answered from its cache after a version check on the event loop (on SQLite
+    registry.routes.status.fast_response, on PostgreSQL fast_response_async), ahead of FastAPI's own
+    per-request work (telemetry, middleware, routing): each layer costs a few microseconds, and the whole answer about sixty. Whatever the fast path
     cannot answer, failures included, goes to the full stack, whose route gives the same answers.
     """
 
     fast_reader: LoopReader | None = None
+    pg_reader: AsyncPgReader | None = None
     status_cache: status.StatusListCache | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        reader, cache = self.fast_reader, self.status_cache
+        reader, pg_reader, cache = self.fast_reader, self.pg_reader, self.status_cache
         if (
-            reader is not None
+            (reader is not None or pg_reader is not None)
             and cache is not None
             and scope["type"] == "http"
             and scope["method"] == "GET"
             and scope["path"].startswith(status.PATH_PREFIX)
         ):
+            answer = None
             try:
-                answer = status.fast_response(scope, reader, cache)
+                if reader is not None:
+                    answer = status.fast_response(scope, reader, cache)
+                elif pg_reader is not None:
+                    answer = await status.fast_response_async(scope, pg_reader, cache)
             except Exception:  # noqa: BLE001  # the route answers instead, through the error handler if need be
                 answer = None
             if answer is not None:

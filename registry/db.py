@@ -1,5 +1,6 @@
-"""Engines and transactions: sync sessions, used from sync endpoints in the threadpool; and, on SQLite only,
-one read-only connection per process for the hot public reads, answered on the event loop (`LoopReader`).
+"""Engines and transactions: sync sessions, used from sync endpoints in the threadpool; and one connection per
+process for the hot public reads answered on the event loop: on SQLite a read-only one (`LoopReader`), on
+PostgreSQL an asynchronous one that reads the status lists' versions (`AsyncPgReader`).
 
 SQLite (the zero set-up default) runs in WAL mode with foreign keys on and a busy timeout; its write
 transactions start with `BEGIN IMMEDIATE`, so writers queue for the database lock up front instead of failing
@@ -18,18 +19,27 @@ A WAL-mode read of a few rows by primary key waits on none of them: readers neve
 connection is this process's own (never from the pool), and its busy timeout is zero, so if SQLite ever
 reports the database busy the request is handed to the threadpool path instead of waiting. What remains is
 the CPU time of the query, tens of microseconds, less than what the threadpool hop it saves costs.
+
+PostgreSQL is a network round trip away, so its reader is asynchronous (psycopg's AsyncConnection): the event
+loop serves other requests while a read is in flight. Requests that arrive meanwhile share the next read
+instead of queueing one each: one connection then keeps up with any request rate, and every request is still
+answered from a read sent after it arrived, so it sees every write committed before it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -187,6 +197,108 @@ class LoopReader:
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
+
+
+class AsyncPgReader:
+    """One PostgreSQL connection per process for the status lists' versions, read on the event loop.
+
+    `versions(list_id)` returns `{id: version}` for the lists asked for by the requests that share one read
+    (see the module doc), read after this call; a list not in it does not exist. It returns None when the read
+    cannot be done now: the server unreachable or failing (the connection is then closed, and for `retry_after`
+    seconds no new one is tried), a read slower than `timeout`, or the reader held. The caller then takes the
+    route, which gives the same answer, or a 503 problem. Autocommit: every read sees every committed write.
+    """
+
+    _ONE = "SELECT id, version FROM status_lists WHERE id = %s"
+    _ANY = "SELECT id, version FROM status_lists WHERE id = ANY(%s::int8[])"
+
+    def __init__(self, conninfo: str, *, timeout: float = 2.0, retry_after: float = 1.0) -> None:
+        self._conninfo = conninfo
+        self._timeout = timeout
+        self._retry_after = retry_after
+        self._connection: psycopg.AsyncConnection[Any] | None = None
+        self._lock = asyncio.Lock()  # one read at a time on the connection
+        self._next: _Batch | None = None  # the read the requests arriving now will share
+        self._retry_at = 0.0
+        self._held = 0
+
+    @classmethod
+    def for_url(cls, url: str | URL) -> AsyncPgReader | None:
+        """A reader for a PostgreSQL database (the same connection parameters as the engine's); None for any
+        other database."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql":
+            return None
+        _, params = parsed.set(drivername="postgresql+psycopg").get_dialect()().create_connect_args(parsed)
+        params.setdefault("connect_timeout", 2)  # an unreachable server: back to the route in seconds
+        return cls(psycopg.conninfo.make_conninfo(**params))
+
+    async def versions(self, list_id: int) -> dict[int, int] | None:
+        if self._held or time.monotonic() < self._retry_at:
+            return None
+        batch = self._next
+        if batch is not None:  # its read is not sent yet: share it
+            batch.ids.add(list_id)
+            waiter: asyncio.Future[dict[int, int] | None] = asyncio.get_running_loop().create_future()
+            batch.waiters.append(waiter)  # one each: a waiter cancelled does not cancel the others
+            return await waiter
+        batch = self._next = _Batch({list_id}, [])
+        result: dict[int, int] | None = None
+        try:
+            async with self._lock:
+                await asyncio.sleep(0)  # let the requests that arrived with this one join it
+                if self._next is batch:
+                    self._next = None  # whoever arrives from now on waits for the next read
+                result = await self._read(sorted(batch.ids))
+        finally:
+            if self._next is batch:
+                self._next = None
+            for waiter in batch.waiters:
+                if not waiter.done():
+                    waiter.set_result(result)
+        return result
+
+    async def _read(self, ids: list[int]) -> dict[int, int] | None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                if self._connection is None or self._connection.closed:
+                    self._connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+                query = (self._ONE, ids[0]) if len(ids) == 1 else (self._ANY, ids)
+                cursor = await self._connection.execute(query[0], (query[1],))
+                return {row[0]: row[1] for row in await cursor.fetchall()}
+        except Exception:  # noqa: BLE001  # whatever it was (psycopg's, the OS's, the event loop's): the route
+            self._retry_at = time.monotonic() + self._retry_after
+            await self.aclose()
+            return None
+        except asyncio.CancelledError:  # mid-read: the connection's state is unknown
+            await self.aclose()
+            raise
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Meanwhile `versions` returns None, so every status list takes the route (tests compare the two)."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+
+    async def aclose(self) -> None:
+        """Close the connection (a new one is made on the next read, on whichever event loop then runs)."""
+        if not self._lock.locked():
+            self._lock = asyncio.Lock()  # a lock is bound to the loop it first waited on
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with suppress(psycopg.Error, OSError):  # already broken: nothing left to release
+                await connection.close()
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The lists asked for by the requests sharing one read, and its result."""
+
+    ids: set[int]
+    waiters: list[asyncio.Future[dict[int, int] | None]]
 
 
 class Checkpointer:

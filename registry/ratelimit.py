@@ -16,8 +16,8 @@ limits; these are a brake against abuse, not a quota).
 What is not limited: `GET /status/{id}` (status lists are the same signed bytes for everyone, served from
 memory, meant to sit behind a CDN; a verifier that cannot fetch one must answer "indeterminate", so throttling
 them would turn a revocation check into "cannot tell" for the very clients checking in bulk) and `/healthz`
-(the load balancer's probe). On SQLite the status lists are answered ahead of this middleware anyway
-(registry.app.RegistryApp); the exemption makes PostgreSQL deployments behave alike.
+(the load balancer's probe). The status lists are mostly answered ahead of this middleware anyway
+(registry.app.RegistryApp); the exemption makes the rest, answered by the route, behave alike.
 
 The client address is the TCP peer's. Behind a reverse proxy every request would come from the proxy's address,
 so the proxy's addresses may be listed in `rate_limit_trusted_proxies`: only for a peer in that list is

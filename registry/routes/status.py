@@ -3,10 +3,12 @@
 The signed bytes are regenerated in the transaction that changes a bit (registry.statuslists), and every
 change bumps the list's `version`. Each process keeps the bytes it last served per list, with prebuilt headers,
 and serves them again for as long as the database says the version has not moved: one primary-key read of a
-small integer per request, never a stale list. On SQLite that read is done on the event loop by the
-process's `LoopReader` (`fast_response`, called by the app's outermost middleware before any routing: the
-framework's own routing and dependency machinery cost more than the read); elsewhere, or when SQLite is busy,
-the FastAPI route below answers from the same cache through the threadpool.
+small integer per request, never a stale list. That read is done on the event loop, called by the app's
+outermost middleware before any routing (the framework's own routing and dependency machinery cost more than
+the read): on SQLite by the process's `LoopReader` (`fast_response`), on PostgreSQL by its `AsyncPgReader`
+(`fast_response_async`, which answers only from a list already cached at the version read). Whatever they
+cannot answer (SQLite busy, the database unreachable, a list not cached at its current version, an unknown
+list) the FastAPI route below answers, from the same cache through the threadpool.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 from starlette.types import Scope
 
-from registry.db import LoopReader, ReaderConnection
+from registry.db import AsyncPgReader, LoopReader, ReaderConnection
 from registry.deps import SessionDep
 from registry.errors import NotFoundError
 from registry.problems import documented
@@ -147,8 +149,24 @@ def fast_response(
     if list_id is None:
         return None
     cached = reader.run(lambda connection: cache.read_sqlite(connection, list_id))
-    if cached is None:
+    return None if cached is None else _answer(scope, cached)
+
+
+async def fast_response_async(
+    scope: Scope, reader: AsyncPgReader, cache: StatusListCache
+) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """As `fast_response`, with the version read through `reader`; None as well when the cache does not hold
+    the list at that version (the route then reads the list and caches it)."""
+    list_id = _list_id(scope["path"][len(PATH_PREFIX) :])
+    if list_id is None:
         return None
+    versions = await reader.versions(list_id)
+    version = None if versions is None else versions.get(list_id)
+    cached = None if version is None else cache.get(list_id, version)
+    return None if cached is None else _answer(scope, cached)
+
+
+def _answer(scope: Scope, cached: CachedList) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     condition = None
     for name, value in scope["headers"]:
         if name == b"if-none-match":

@@ -2,28 +2,36 @@
 
 On SQLite the registry answers the hot public reads (status lists, a credential's record and signed token) and
 the token check on the event loop through its LoopReader, and falls back to the threadpool path whenever the
-reader cannot answer at once (SQLite busy). Holding the reader forces the fallback, so each answer is compared
-with itself taken both ways.
+reader cannot answer at once (SQLite busy). On PostgreSQL it answers the status lists on the event loop through
+its AsyncPgReader, and falls back to the route when the database cannot be read or the list is not cached at
+its current version. Holding the reader forces the fallback, so each answer is compared with itself taken both
+ways; and the fast path is also called directly, to show that it answers (and never with a stale list).
 """
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from registry.db import LoopReader
+from registry.app import RegistryApp
+from registry.db import AsyncPgReader, LoopReader
+from registry.routes.status import fast_response, fast_response_async
 
 if TYPE_CHECKING:
     from conftest import Registry
 
 # Headers that legitimately differ between two responses: none of ours.
 _VOLATILE = {"date"}
-# The loop reader is for SQLite only: on PostgreSQL every read takes the threadpool path, which the rest of
-# the suite runs on both backends.
+# The loop reader is for SQLite only: on PostgreSQL the records and tokens take the threadpool path, which the
+# rest of the suite runs on both backends.
 on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
@@ -34,17 +42,50 @@ def sqlite_client(registry: Registry) -> Iterator[TestClient]:
         yield client
 
 
-def reader(client: TestClient) -> LoopReader:
-    found = client.app.state.reader  # type: ignore[attr-defined]
-    assert isinstance(found, LoopReader)
-    return found
+def held(client: TestClient) -> AbstractContextManager[None]:
+    """Hold the app's reader, whichever the backend: every read then takes the threadpool path."""
+    found = client.app.state.reader or client.app.state.pg_reader  # type: ignore[attr-defined]
+    assert isinstance(found, LoopReader | AsyncPgReader)
+    return found.held()
+
+
+def fast_answer(
+    client: TestClient, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """What the status list fast path answers for `path` (None: it leaves the request to the route)."""
+    app = client.app
+    assert isinstance(app, RegistryApp)
+    assert app.status_cache is not None
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+    }
+    if app.pg_reader is not None:
+        assert client.portal is not None
+        return client.portal.call(fast_response_async, scope, app.pg_reader, app.status_cache)
+    assert app.fast_reader is not None
+    return fast_response(scope, app.fast_reader, app.status_cache)
+
+
+def assert_answered(
+    answer: tuple[int, list[tuple[bytes, bytes]], bytes] | None, response: httpx.Response
+) -> None:
+    """The fast path's answer is `response` (status, body, every header but Date)."""
+    assert answer is not None
+    code, headers, body = answer
+    assert (code, body) == (response.status_code, response.content)
+    assert {k.decode(): v.decode() for k, v in headers} == {
+        k: v for k, v in response.headers.items() if k not in _VOLATILE
+    }
 
 
 def both_ways(
     client: TestClient, send: Callable[[], httpx.Response]
 ) -> tuple[httpx.Response, httpx.Response]:
     fast = send()
-    with reader(client).held():
+    with held(client):
         slow = send()
     return fast, slow
 
@@ -71,9 +112,7 @@ def change(client: TestClient, registry: Registry, token: str, path: str, body: 
     assert response.status_code in (200, 201), response.text
 
 
-@on_sqlite
-def test_status_lists_both_ways(sqlite_client: TestClient, registry: Registry, token: str) -> None:
-    client = sqlite_client
+def test_status_lists_both_ways(client: TestClient, registry: Registry, token: str) -> None:
     credential = issue(client, registry, token)
     urls = [entry["statusListCredential"] for entry in credential["credentialStatus"]]
     for url in urls:
@@ -81,30 +120,38 @@ def test_status_lists_both_ways(sqlite_client: TestClient, registry: Registry, t
         fast, slow = both_ways(client, lambda p=path: client.get(p))
         assert fast.status_code == 200
         assert_same(fast, slow)
+        assert_answered(fast_answer(client, path), fast)
         etag = fast.headers["etag"]
         assert_same(*both_ways(client, lambda p=path, e=etag: client.get(p, headers={"If-None-Match": e})))
-        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
-    for missing in ("/status/999999", "/status/0", "/status/abc", "/status/" + "9" * 30):
+        not_modified = client.get(path, headers={"If-None-Match": etag})
+        assert not_modified.status_code == 304
+        assert_answered(fast_answer(client, path, {"If-None-Match": f'"x", W/{etag}'}), not_modified)
+    for missing in ("/status/999999", "/status/0", "/status/abc", "/status/" + "9" * 30, "/status/-1"):
         fast, slow = both_ways(client, lambda m=missing: client.get(m))
         assert fast.status_code == 404
         assert fast.json()["type"] == slow.json()["type"] == "urn:aigov:problem:not-found"
+        assert fast_answer(client, missing) is None
 
 
-@on_sqlite
 def test_a_change_is_served_at_once_whichever_path_cached_the_list(
-    sqlite_client: TestClient, registry: Registry, token: str
+    client: TestClient, registry: Registry, token: str
 ) -> None:
-    client = sqlite_client
     credential = issue(client, registry, token)
     path = credential["credentialStatus"][1]["statusListCredential"].removeprefix(
         registry.settings.public_url
     )
-    with reader(client).held():
+    with held(client):
         before = client.get(path)  # cached by the threadpool path
+    assert_answered(fast_answer(client, path), before)
     change(client, registry, token, f"{credential['id']}/suspend", {"reasonCode": "other"})
-    after = client.get(path)  # the fast path sees the new version at once
+    # Right after the commit the fast path never serves the old list: on SQLite it reads the new one, on
+    # PostgreSQL it leaves the request to the route, which reads and caches it.
+    stale = fast_answer(client, path)
+    assert stale is None or (b"etag", before.headers["etag"].encode()) not in stale[1]
+    after = client.get(path)
     assert after.headers["etag"] != before.headers["etag"]
-    with reader(client).held():
+    assert_answered(fast_answer(client, path), after)
+    with held(client):
         assert client.get(path).content == after.content
 
 
@@ -172,3 +219,67 @@ def test_the_reader_gives_way_when_held_and_reconnects(tmp_path: Any, sqlite_tem
     assert found.run(version) == 0  # reopened
     found.close()
     assert LoopReader.for_url(f"sqlite:///{tmp_path / 'absent.db'}").run(version) is None  # type: ignore[union-attr]
+
+
+def test_the_postgresql_reader_reads_versions_together_and_gives_way_when_it_cannot(
+    registry: Registry, token: str
+) -> None:
+    if not registry.is_postgres:
+        assert AsyncPgReader.for_url(registry.settings.database_url) is None
+        return
+    found = AsyncPgReader.for_url(registry.settings.database_url)
+    assert found is not None
+    with TestClient(registry.app()) as client:
+        lists = [
+            int(entry["statusListCredential"].rsplit("/", 1)[1])
+            for entry in issue(client, registry, token)["credentialStatus"]
+        ]
+    with registry.engine.begin() as connection:
+        versions = dict(connection.exec_driver_sql("SELECT id, version FROM status_lists").all())
+    asked = [*lists, 999_999, lists[0], 10**17]
+
+    async def read() -> list[dict[int, int] | None]:
+        try:
+            return list(await asyncio.gather(*(found.versions(list_id) for list_id in asked)))
+        finally:
+            await found.aclose()
+
+    # Asked at once, they share reads; each caller sees its own list (and an unknown list is not there).
+    answers = asyncio.run(read())
+    for list_id, answer in zip(asked, answers, strict=True):
+        assert answer is not None
+        assert answer.get(list_id) == versions.get(list_id)
+    assert versions[lists[0]] is not None
+    assert 999_999 not in versions
+    with found.held():
+        assert asyncio.run(read()) == [None] * len(asked)
+
+    async def cancel(which: int) -> list[dict[int, int] | None]:
+        """Three requests sharing a read, one of them cancelled (0: the one that sends the read)."""
+        try:
+            tasks = [asyncio.create_task(found.versions(list_id)) for list_id in lists[:1] * 3]
+            await asyncio.sleep(0)  # all three wait for the same read
+            tasks[which].cancel()
+            done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=5)
+            assert isinstance(done.pop(which), asyncio.CancelledError)
+            return [answer for answer in done if not isinstance(answer, BaseException)]
+        finally:
+            await found.aclose()
+
+    # A request gone does not take the others with it: they get the versions, or None (the route answers).
+    assert asyncio.run(cancel(1)) == [{lists[0]: versions[lists[0]]}] * 2
+    assert asyncio.run(cancel(0)) == [None, None]
+    # No server there (a port bound but not listening refuses connections): None, at once.
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        unreachable = AsyncPgReader(f"host=127.0.0.1 port={port} dbname=x user=x connect_timeout=2")
+
+        async def read_unreachable() -> tuple[dict[int, int] | None, float]:
+            started = time.monotonic()
+            return await unreachable.versions(lists[0]), time.monotonic() - started
+
+        answer, took = asyncio.run(read_unreachable())
+    assert answer is None
+    assert took < 1.5
+    assert AsyncPgReader.for_url("sqlite:///x.db") is None

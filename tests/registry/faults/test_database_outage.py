@@ -1,4 +1,5 @@
-"""PostgreSQL stopped under load: clean 503 problems while it is down, and recovery by itself when it returns.
+"""PostgreSQL stopped under load: clean 503 problems while it is down (the status lists too, whose fast path
+falls back to the route), and recovery by itself when it returns.
 
 The shared test server cannot be stopped (other tests use it), so this test runs its own PostgreSQL cluster,
 made with `initdb` in a temporary directory (as the `postgres` user when run as root) on a free port, and
@@ -243,6 +244,29 @@ def test_postgresql_stopped_under_load_gives_503_then_recovers(
         assert counted[201] > 0, counted
         assert counted[200] > 0, counted
     assert down[503] > 0, down
+    check_status_lists(load, cluster)
     print(  # noqa: T201  # the numbers, for the record (pytest -s)
         f"up {dict(up)}, down {dict(down)}, back {dict(back)}; healthy again {recovered_in:.2f} s after start"
     )
+
+
+def check_status_lists(load: Load, cluster: Cluster) -> None:
+    """The status lists are answered on the event loop (registry.routes.status.fast_response_async) from the
+    signed bytes cached in memory: while the database is down they are never served from that cache (the
+    route answers 503), and once it is back the fast path reads again, without a restart."""
+    lists = {
+        phase: Counter(st for p, k, st, _, _ in load.answers if p == phase and k == "status")
+        for phase in ("up", "down", "back")
+    }
+    assert lists["down"], lists
+    assert set(lists["down"]) == {503}, lists
+    assert lists["up"][200] > 0, lists
+    assert lists["back"][200] > 0, lists
+    # The fast path's own connection is back: its version read is what some backend last ran.
+    engine = make_engine(cluster.url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as connection:
+            queries = connection.exec_driver_sql("SELECT query FROM pg_stat_activity").scalars().all()
+    finally:
+        engine.dispose()
+    assert any(query.startswith("SELECT id, version FROM status_lists") for query in queries), queries
