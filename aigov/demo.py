@@ -593,12 +593,16 @@ def run_demo(*, serve: bool, port: int | None) -> int:
 
 def print_next_steps(base: str, issued: dict[str, str], lists: dict[str, tuple[Path, str]]) -> None:
     show = featured()
-    record = {
-        name: f"{base}/api/v1/credentials/{issued[certificate_number(p)]}" for name, (p, _) in show.items()
-    }
+    ids = {name: issued[certificate_number(p)] for name, (p, _) in show.items()}
     rows = [
+        ("home and search", f"{base}/"),
+        *(
+            (name, f"{base}/credentials/{ids[name]}  {company.name_en}")
+            for name, (_, company) in show.items()
+        ),
+        ("live badge", f"{base}/credentials/{ids['revoked']}/badge.svg"),
+        ("verification page", f"{base}/verify"),
         ("API docs", f"{base}/docs"),
-        *((name, f"{record[name]}  {company.name_en}") for name, (_, company) in show.items()),
         *((f"{purpose} list", base + lists[purpose][1]) for purpose in ("revocation", "suspension")),
         ("registry DID", f"{base}/.well-known/did.json"),
         ("trust list", f"{base}/trust-list"),
@@ -607,18 +611,29 @@ def print_next_steps(base: str, issued: dict[str, str], lists: dict[str, tuple[P
     ]
     print("\nOpen:")
     for label, link in rows:
-        print(f"  {label:<16} {link}")
+        print(f"  {label:<18} {link}")
     verify = ["verify", str(DEMO_DIR / "valid.jwt"), "--trust", str(ISSUER_DID_FILE)]
     for purpose in ("revocation", "suspension"):
         verify += ["--status-list", str(lists[purpose][0])]
+    aigov, valid = command_prefix(), str(DEMO_DIR / "valid.jwt")
+    owner = ["--scheme-owner", str(DEMO_DIR / "registry-did.json")]
     print("\nTry:")
-    print(f"  curl -s {record['revoked']}")
-    print(f"  {command_prefix()} {shlex.join(verify)}")
+    print(f"  curl -s {base}/api/v1/credentials/{ids['revoked']}")
+    print(f"  {aigov} {shlex.join(verify)}")
     print("  # offline: VALID, exit 0; with revoked.jwt or suspended.jwt: INVALID, exit 1")
-    bundle = ["--bundle", str(DEMO_DIR / "bundle.jwt"), "--scheme-owner", str(DEMO_DIR / "registry-did.json")]
-    print(
-        f"  # through the trust list, no network: {shlex.join(['aigov', 'verify', str(DEMO_DIR / 'valid.jwt'), *bundle])}"
-    )
+    bundle = ["verify", valid, "--bundle", str(DEMO_DIR / "bundle.jwt"), *owner]
+    print(f"  # through the trust list, no network: {aigov} {shlex.join(bundle)}")
+    online = ["verify", valid, "--online", "--registry", base, *owner, "--allow-insecure-loopback"]
+    print(f"  # online, against this registry: {aigov} {shlex.join(online)}")
+    badge = [
+        "badge",
+        valid,
+        "-o",
+        str(DEMO_DIR / "badge.svg"),
+        "--page-url",
+        f"{base}/credentials/{ids['valid']}",
+    ]
+    print(f"  # a badge to embed (verify it like a token): {aigov} {shlex.join(badge)}")
 
 
 def main_entry(argv: list[str] | None = None) -> int:

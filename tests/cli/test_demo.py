@@ -120,9 +120,13 @@ def check_served_registry(cwd: Path, base: str, opened: dict[str, str]) -> None:
     )
     here = f"http://127.0.0.1:{port}"
     with answering(server, here, []) as client:
-        revoked = client.get(opened["revoked"].replace(base, here)).json()
-        suspended = client.get(opened["suspended"].replace(base, here)).json()
-        valid = client.get(opened["valid"].replace(base, here)).json()
+        # The certificate pages are the credentials' ids: asked for JSON, they answer the public record.
+        json_please = {"Accept": "application/json"}
+        revoked = client.get(opened["revoked"].replace(base, here), headers=json_please).json()
+        suspended = client.get(opened["suspended"].replace(base, here), headers=json_please).json()
+        valid = client.get(opened["valid"].replace(base, here), headers=json_please).json()
+        page = client.get(opened["revoked"].replace(base, here))
+        assert page.headers["content-type"].startswith("text/html")
         assert (revoked["status"], revoked["statusReasonCode"]) == ("revoked", "nonconformity")
         assert [event["action"] for event in revoked["history"]] == ["issued", "suspended", "revoked"]
         assert suspended["status"] == "suspended"
@@ -162,9 +166,13 @@ def test_demo_seeds_the_registry_once_and_what_it_prints_works(
     assert opened["registry DID"] == f"{base}/.well-known/did.json"
     assert opened["issuer DID"] == f"{base}/issuers/demo-cb/did.json"
     assert re.fullmatch(rf"{base}/status/\d+", opened["revocation list"])
+    assert opened["home and search"] == f"{base}/"
+    assert opened["verification page"] == f"{base}/verify"
     for status in ("valid", "suspended", "revoked"):
-        assert re.fullmatch(rf"{base}/api/v1/credentials/[0-9a-f-]{{36}}", opened[status])
-    assert f"curl -s {opened['revoked']}" in first.stdout
+        assert re.fullmatch(rf"{base}/credentials/[0-9a-f-]{{36}}", opened[status])
+    assert opened["live badge"] == f"{opened['revoked']}/badge.svg"
+    revoked_id = opened["revoked"].rsplit("/", 1)[1]
+    assert f"curl -s {base}/api/v1/credentials/{revoked_id}" in first.stdout
     demo = tmp_path / "var" / "demo"
     token = (demo / "token").read_text(encoding="ascii")
     assert (demo / "token").stat().st_mode & 0o777 == 0o600
