@@ -29,6 +29,7 @@ from verifier._batch import (
 )
 from verifier._corporate_number import validate_corporate_number
 from verifier._errors import TrustStoreError, VerificationFailedError, VerifierError
+from verifier._json import loads as parse_json
 from verifier._model import (
     AIGOV_CONTEXT_PATH,
     AIGOV_SCHEMA_PATH,
@@ -127,6 +128,7 @@ __all__ = [
     "owner_keys_by_fingerprint",
     "parse_date_time_stamp",
     "parse_index",
+    "parse_json",
     "read_claims",
     "report_csv",
     "report_html",
