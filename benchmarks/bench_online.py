@@ -173,7 +173,7 @@ def _entries(token: str) -> list[dict[str, str]]:
     return entries
 
 
-def bulk(local: Local, *, rounds: int = 3) -> Ratio:
+def bulk(local: Local, *, rounds: int = 2) -> Ratio:
     """(a) A batch with a cold online verifier against the same batch offline."""
     offline = local.trust(with_lists=True)
 

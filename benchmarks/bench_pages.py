@@ -81,7 +81,7 @@ def _row(name: str, load: Load, target: str = "") -> str:
 
 def run(opts: Options | None = None) -> list[str]:
     """Populate a registry, serve it, and load each page; the report as markdown lines."""
-    opts = opts or Options(status_bytes=0)
+    opts = opts or Options(status_bytes=0, rounds=2)  # 2 rounds: the 10-minute budget of `make bench`
     NOTES.extend(ensure_tools())
     shared = shared_sqlite() if opts.workdir is None else None
     if shared is not None:  # the registry suite's 100,000 credentials, served again: no second population

@@ -91,10 +91,10 @@ class Options:
     connections: int = 32
     wrk_threads: int = 1
     issue_count: int = 2000
-    issue_seconds: float = 8.0
+    issue_seconds: float = 6.0
     batch_size: int = 1000
     batches: int = 5
-    batch_seconds: float = 20.0
+    batch_seconds: float = 12.0
     workers: int | None = None
     serve_args: list[str] = field(default_factory=list)
     workdir: Path | None = None
