@@ -1,20 +1,23 @@
-"""Helpers shared by subcommands: inputs read with caps, times, the keystore and issuer options."""
+"""Helpers shared by subcommands: inputs read with caps, times, the keystore and issuer options, and how a
+verification result is printed and turned into the exit code."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aigov.cli import UsageError
+from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from issuer import Issuer
     from keys import Keystore
+    from verifier import VerificationResult
 
 # Larger than any credential or badge we accept; the verifier applies its own, tighter, caps.
 MAX_INPUT_BYTES = 8 * 1024 * 1024
@@ -124,3 +127,15 @@ def write_output(path: Path | None, text: str) -> None:
         tmp.replace(path)
     except OSError as e:
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from e
+
+
+def report(result: VerificationResult, *, as_json: bool, extra: dict[str, Any] | None = None) -> int:
+    """Print `result` (text, or JSON with `extra` members) and return the exit code of its verdict."""
+    from verifier import Verdict
+
+    if as_json:
+        print(json.dumps({**result.to_dict(), **(extra or {})}, indent=2, ensure_ascii=False))
+    else:
+        print(result.render_text())
+    sys.stdout.flush()
+    return {Verdict.VALID: EXIT_OK, Verdict.INVALID: EXIT_INVALID}.get(result.verdict, EXIT_INDETERMINATE)

@@ -7,15 +7,13 @@ load it.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, UsageError
-from aigov.commands._common import read_input
+from aigov.cli import UsageError
+from aigov.commands._common import read_input, report
 
 
 def add_online_options(parser: argparse.ArgumentParser, *, flag: bool = False) -> None:
@@ -109,7 +107,7 @@ def looks_like_reference(name: str) -> bool:
 def run_online(args: argparse.Namespace) -> int:
     """`aigov verify --online`: one credential (file, badge, id or URL), status fetched from the registry."""
     from aigov.commands._badge_input import read_credential
-    from verifier import OnlineVerifier, Verdict, with_badge_check
+    from verifier import OnlineVerifier, with_badge_check
 
     if not args.registry:
         raise UsageError("--online needs --registry URL")
@@ -125,10 +123,4 @@ def run_online(args: argparse.Namespace) -> int:
         claim, badge = read_credential(read_input(args.file), args.file)
     with verifier:
         result = verifier.verify(claim, now=args.now)
-    result = with_badge_check(result, badge)
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        print(result.render_text())
-    sys.stdout.flush()
-    return {Verdict.VALID: EXIT_OK, Verdict.INVALID: EXIT_INVALID}.get(result.verdict, EXIT_INDETERMINATE)
+    return report(with_badge_check(result, badge), as_json=args.json)

@@ -10,7 +10,6 @@ against the key the bundle carries, recomputed from the key itself.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -19,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, UsageError
+from aigov.cli import EXIT_OK, UsageError
+from aigov.commands._common import report
 
 if TYPE_CHECKING:
     from keys import PublishedKey
@@ -228,7 +228,7 @@ def run_with_bundle(args: argparse.Namespace) -> int:
     """`aigov verify FILE --bundle B | --trust-list T`: verify offline through the scheme owner's trust chain."""
     from aigov.commands._badge_input import read_credential
     from aigov.commands._common import read_input
-    from verifier import Verdict, verify, with_badge_check
+    from verifier import verify, with_badge_check
 
     now = args.now or datetime.now(UTC)
     token, badge = read_credential(read_input(args.file), args.file)
@@ -240,19 +240,14 @@ def run_with_bundle(args: argparse.Namespace) -> int:
         max_clock_skew=timedelta(seconds=args.max_clock_skew),
         allow_legacy=args.allow_legacy,
     )
-    result = with_badge_check(result, badge)
-    if args.json:
-        document = result.to_dict()
-        if trust.bundle is not None and trust.bundle.issued is not None:
-            document["bundle"] = {
-                "issued": _fmt(trust.bundle.issued),
-                "ageSeconds": int((now - trust.bundle.issued).total_seconds()),
-                "maxAgeSeconds": int(args.max_age.total_seconds()),
-            }
-        print(json.dumps(document, indent=2, ensure_ascii=False))
-    else:
-        print(result.render_text())
-    return {Verdict.VALID: EXIT_OK, Verdict.INVALID: EXIT_INVALID}.get(result.verdict, EXIT_INDETERMINATE)
+    extra = {}
+    if trust.bundle is not None and trust.bundle.issued is not None:
+        extra["bundle"] = {
+            "issued": _fmt(trust.bundle.issued),
+            "ageSeconds": int((now - trust.bundle.issued).total_seconds()),
+            "maxAgeSeconds": int(args.max_age.total_seconds()),
+        }
+    return report(with_badge_check(result, badge), as_json=args.json, extra=extra)
 
 
 # -- aigov bundle pull --------------------------------------------------------------------------------------------

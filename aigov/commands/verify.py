@@ -1,4 +1,6 @@
-"""`aigov verify`: check a credential offline against pinned keys and status snapshots, and explain it.
+"""`aigov verify`: check a credential or a baked badge, and explain every check: offline against pinned keys
+and status snapshots (`--trust`), through the scheme owner's trust list or a bundle (`--bundle`,
+`--trust-list`), or online against a registry (`--online`).
 
 Imports only the verifier (no web framework, no ORM): procurement teams run this on laptops.
 """
@@ -6,14 +8,13 @@ Imports only the verifier (no web framework, no ORM): procurement teams run this
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, UsageError
-from aigov.commands._common import parse_time, read_input
+from aigov.cli import UsageError
+from aigov.commands._common import parse_time, read_input, report
 from aigov.commands._online_options import add_online_options, run_online
 from aigov.commands.bundle import add_verify_options, run_with_bundle
 
@@ -21,8 +22,9 @@ from aigov.commands.bundle import add_verify_options, run_with_bundle
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "verify",
-        help="verify a credential (vc+jwt) offline and explain every check",
-        description="Verify a credential offline. Exit: 0 valid, 1 invalid, 2 indeterminate, 3 bad usage.",
+        help="verify a credential (vc+jwt) or a badge and explain every check",
+        description="Verify a credential or a baked badge: offline (--trust, --bundle) or online (--online). "
+        "Exit: 0 valid, 1 invalid, 2 indeterminate, 3 bad usage.",
     )
     parser.add_argument(
         "file", help="the credential: a compact JWS or a baked badge (SVG/PNG) file, or - for standard input"
@@ -46,18 +48,16 @@ def register(subparsers: Any) -> None:
         "--allow-legacy", action="store_true", help="also accept VC 1.1 JWTs (reported as legacy)"
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    add_online_options(
-        parser, flag=True
-    )  # --online --registry URL --scheme-owner ... (aigov.commands._online_options)
-    add_verify_options(
-        parser
-    )  # --bundle --max-age --trust-list --scheme-owner-fingerprint (aigov.commands.bundle)
+    # --online --registry URL --scheme-owner ... (aigov.commands._online_options)
+    add_online_options(parser, flag=True)
+    # --bundle --max-age --trust-list --scheme-owner-fingerprint (aigov.commands.bundle)
+    add_verify_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from aigov.commands._badge_input import read_credential
-    from verifier import TrustStore, TrustStoreError, Verdict, verify, with_badge_check
+    from verifier import TrustStore, TrustStoreError, verify, with_badge_check
 
     if args.online:
         return run_online(args)
@@ -84,8 +84,4 @@ def run(args: argparse.Namespace) -> int:
         allow_legacy=args.allow_legacy,
     )
     result = with_badge_check(result, badge)  # adds the `badge` check: does the picture match the credential?
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        print(result.render_text())
-    return {Verdict.VALID: EXIT_OK, Verdict.INVALID: EXIT_INVALID}.get(result.verdict, EXIT_INDETERMINATE)
+    return report(result, as_json=args.json)
