@@ -23,18 +23,18 @@ if TYPE_CHECKING:
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 
 
-def read_input(name: str) -> bytes:
+def read_input(name: str, *, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of a file, or of standard input for '-', refusing oversized input before reading it all."""
     try:
         if name == "-":
-            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+            data = sys.stdin.buffer.read(max_bytes + 1)
         else:
             with Path(name).open("rb") as f:
-                data = f.read(MAX_INPUT_BYTES + 1)
+                data = f.read(max_bytes + 1)
     except OSError as e:
         raise UsageError(f"cannot read {name}: {e.strerror or e}") from e
-    if len(data) > MAX_INPUT_BYTES:
-        raise UsageError(f"{name} is larger than {MAX_INPUT_BYTES:,} bytes; refusing to read it")
+    if len(data) > max_bytes:
+        raise UsageError(f"{name} is larger than {max_bytes:,} bytes; refusing to read it")
     return data
 
 

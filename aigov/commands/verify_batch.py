@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, UsageError
-from aigov.commands._common import MAX_INPUT_BYTES, parse_time, write_output
+from aigov.commands._common import MAX_INPUT_BYTES, parse_time, read_input, write_output
 from aigov.commands._online_options import add_online_options, make_verifier
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def register(subparsers: Any) -> None:
 def _claims(args: argparse.Namespace) -> list[Claim]:
     from verifier import Claim, read_claims
 
-    data = _read_claims_file(args.file)
+    data = read_input(args.file, max_bytes=MAX_CLAIMS_FILE_BYTES)
     try:
         claims = read_claims(data, fmt=args.format)
     except ValueError as e:
@@ -68,20 +68,6 @@ def _claims(args: argparse.Namespace) -> list[Claim]:
     return [_with_badge(claim, base) if claim.error is None else claim for claim in claims] or [
         Claim("", line=0, error="the file holds no claims")
     ]
-
-
-def _read_claims_file(name: str) -> bytes:
-    try:
-        if name == "-":
-            data = sys.stdin.buffer.read(MAX_CLAIMS_FILE_BYTES + 1)
-        else:
-            with Path(name).open("rb") as f:
-                data = f.read(MAX_CLAIMS_FILE_BYTES + 1)
-    except OSError as e:
-        raise UsageError(f"cannot read {name}: {e.strerror or e}") from e
-    if len(data) > MAX_CLAIMS_FILE_BYTES:
-        raise UsageError(f"{name} is larger than {MAX_CLAIMS_FILE_BYTES:,} bytes")
-    return data
 
 
 def _with_badge(claim: Claim, base: Path) -> Claim:
