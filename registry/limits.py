@@ -8,7 +8,8 @@ A JSON body is first read by the verifier's strict parser (`verifier.parse_json`
 duplicate members, NaN and Infinity, lone surrogates, text that is not UTF-8 and nesting beyond 200 levels are
 a 400 `PARSING_ERROR` that says what is wrong. The framework's own parser would take the last of two `"level"`
 members and sign it, while our verifier refuses the same duplicate in a token: a request that two readers could
-understand differently is refused, not guessed at. A UTF-8 byte order mark is allowed (RFC 8259 §8.1).
+understand differently is refused, not guessed at. A UTF-8 byte order mark is allowed (RFC 8259 §8.1). A body
+sent to the API under another media type (a form, text/plain, none) is a 415, not a confusing field error.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from verifier import parse_json
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _BOM = b"\xef\xbb\xbf"
+_API_PREFIX = "/api/"  # every API body is JSON; the web pages take forms and uploads
 
 
 def _is_json(scope: Scope) -> bool:
@@ -42,7 +44,7 @@ def json_problem(body: bytes) -> str | None:
 
 class BodySizeLimit:
     """Pure ASGI middleware: 413 for bodies over `max_bytes`, 400 for a nonsensical Content-Length or a JSON
-    body that is not strict JSON."""
+    body that is not strict JSON, 415 for an API body that is not JSON."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -76,6 +78,10 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if body and path.startswith(_API_PREFIX) and not _is_json(scope):
+            detail = "the request body must be JSON, sent as Content-Type: application/json"
+            await problem_response(415, detail, instance=path)(scope, receive, send)
+            return
         if body and _is_json(scope) and (problem := json_problem(body)) is not None:
             await problem_response(400, problem, instance=path, type_uri=MALFORMED_JSON)(scope, receive, send)
             return
