@@ -56,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         parents=[common],
         help="mark a key compromised: its signatures from --at on do not count",
     )
-    compromised.add_argument("kid", metavar="KID")
+    compromised.add_argument(
+        "kid",
+        metavar="KID",
+        help="the key's id; one that begins with '-' goes after '--' (aigov keys compromised -- -Xy…)",
+    )
     compromised.add_argument(
         "--at",
         metavar="TIME",
@@ -79,7 +83,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     did.set_defaults(handler=_handler(_did))
 
     did_key = commands.add_parser("did-key", parents=[common], help="print the did:key DID of a key")
-    did_key.add_argument("kid", metavar="KID", nargs="?", help="the key (default: the active key)")
+    did_key.add_argument(
+        "kid",
+        metavar="KID",
+        nargs="?",
+        help="the key (default: the active key); after '--' if it begins with '-'",
+    )
     did_key.set_defaults(handler=_handler(_did_key))
 
 
