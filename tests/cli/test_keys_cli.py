@@ -110,7 +110,7 @@ def test_did_key(keystore: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "did-key")
     assert code == EXIT_OK
     assert public_key_from_did_key(out.strip()) == store.active().public_key
-    code, out_by_kid, _ = run(capsys, "did-key", store.active().kid)
+    code, out_by_kid, _ = run(capsys, "did-key", "--", store.active().kid)
     assert out_by_kid == out
 
 
