@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aigov.cli import EXIT_OK, main
-from verifier._corporate_number import corporate_number_check_digit
+from verifier import corporate_number_check_digit
 
 if TYPE_CHECKING:
     from sqlmodel import Session

@@ -25,11 +25,13 @@ from verifier._batch import (
     report_csv,
     report_html,
     report_json,
+    summarize,
     verify_batch,
 )
-from verifier._corporate_number import validate_corporate_number
+from verifier._corporate_number import corporate_number_check_digit, validate_corporate_number
 from verifier._errors import TrustStoreError, VerificationFailedError, VerifierError
 from verifier._json import loads as parse_json
+from verifier._jws import CompactJws, JwsError, parse_compact
 from verifier._model import (
     AIGOV_CONTEXT_PATH,
     AIGOV_SCHEMA_PATH,
@@ -53,11 +55,12 @@ from verifier._model import (
 from verifier._qr import decode_qr
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
 from verifier._statuslist import MIN_ENTRIES, Bitstring, StatusListError, parse_index
-from verifier._trust import StatusSnapshot, TrustedIssuer, TrustStore
+from verifier._trust import StatusSnapshot, TrustedIssuer, TrustStore, read_json_file
 from verifier._trustlist import (
     BUNDLE_PATH,
     BUNDLE_TYPE,
     DEFAULT_BUNDLE_MAX_AGE,
+    MAX_BUNDLE_TOKEN_BYTES,
     TRUST_CONTEXT_PATH,
     TRUST_LIST_PATH,
     TRUST_LIST_TYPE,
@@ -65,6 +68,7 @@ from verifier._trustlist import (
     BundleResult,
     TrustListCredential,
     TrustListResult,
+    describe_age,
     owner_keys_by_fingerprint,
     verify_bundle,
     verify_trust_list,
@@ -80,6 +84,7 @@ __all__ = [
     "CHECK_NAMES",
     "DEFAULT_BUNDLE_MAX_AGE",
     "DEFAULT_MAX_CLOCK_SKEW",
+    "MAX_BUNDLE_TOKEN_BYTES",
     "MIN_ENTRIES",
     "OB3_CONTEXT",
     "TRUST_CONTEXT_PATH",
@@ -97,10 +102,13 @@ __all__ = [
     "CertificationCredential",
     "CheckResult",
     "Claim",
+    "CompactJws",
     "Credential",
     "Date",
     "FetchError",
+    "Fetcher",
     "HttpsUrl",
+    "JwsError",
     "LocalizedName",
     "LongText",
     "OnlineVerifier",
@@ -120,19 +128,25 @@ __all__ = [
     "VerifierError",
     "badge_text",
     "compare_badge_text",
+    "corporate_number_check_digit",
     "decode_qr",
+    "describe_age",
     "describe_validation_error",
     "extract_badge",
     "format_date_time_stamp",
     "normalize_company",
+    "origin_of",
     "owner_keys_by_fingerprint",
+    "parse_compact",
     "parse_date_time_stamp",
     "parse_index",
     "parse_json",
     "read_claims",
+    "read_json_file",
     "report_csv",
     "report_html",
     "report_json",
+    "summarize",
     "validate_corporate_number",
     "verify",
     "verify_badge",
@@ -144,11 +158,11 @@ __all__ = [
 ]
 
 if typing.TYPE_CHECKING:
-    from verifier._online import FetchError, OnlineVerifier
+    from verifier._online import Fetcher, FetchError, OnlineVerifier, origin_of
 
 # The online verifier is the only part that needs httpx: it is imported when first used, so that `import
 # verifier` (and `aigov verify` offline) stays free of an HTTP client.
-_LAZY = {"FetchError": "verifier._online", "OnlineVerifier": "verifier._online"}
+_LAZY = dict.fromkeys(("FetchError", "Fetcher", "OnlineVerifier", "origin_of"), "verifier._online")
 
 
 def __getattr__(name: str) -> object:

@@ -47,8 +47,7 @@ def add_online_options(parser: argparse.ArgumentParser, *, flag: bool = False) -
 
 def make_verifier(args: argparse.Namespace, **options: Any) -> Any:
     """An OnlineVerifier with --registry, else the TrustStore for offline verification."""
-    from verifier import TrustStore, TrustStoreError
-    from verifier._trust import read_json_file
+    from verifier import TrustStore, TrustStoreError, read_json_file
 
     if args.status_list and not args.trust:
         raise UsageError(

@@ -109,8 +109,7 @@ def _fingerprint(args: argparse.Namespace) -> str | None:
 
 
 def _unverified_payload(token: bytes) -> dict[str, Any]:
-    from verifier._jws import JwsError, parse_compact
-    from verifier._trustlist import MAX_BUNDLE_TOKEN_BYTES
+    from verifier import MAX_BUNDLE_TOKEN_BYTES, JwsError, parse_compact
 
     try:
         return parse_compact(token, max_bytes=MAX_BUNDLE_TOKEN_BYTES).payload
@@ -121,8 +120,7 @@ def _unverified_payload(token: bytes) -> dict[str, Any]:
 def owner_pin(args: argparse.Namespace, bundle: bytes | None) -> tuple[str, list[PublishedKey]] | None:
     """(DID, keys) of the scheme owner from the options; None when none is given."""
     from keys import KeysError, PublicKey, PublishedKey, parse_did_document, parse_jwks
-    from verifier import TrustStoreError, owner_keys_by_fingerprint
-    from verifier._trust import read_json_file
+    from verifier import TrustStoreError, owner_keys_by_fingerprint, read_json_file
 
     fingerprint = _fingerprint(args)
     owner = getattr(args, "scheme_owner", None)
@@ -159,7 +157,7 @@ def owner_pin(args: argparse.Namespace, bundle: bytes | None) -> tuple[str, list
 
 
 def _read_capped(path: Path, what: str) -> bytes:
-    from verifier._trustlist import MAX_BUNDLE_TOKEN_BYTES
+    from verifier import MAX_BUNDLE_TOKEN_BYTES
 
     try:
         with path.open("rb") as f:
@@ -173,8 +171,7 @@ def _read_capped(path: Path, what: str) -> bytes:
 
 def offline_trust(args: argparse.Namespace, now: datetime) -> TrustStore:
     """The TrustStore of `aigov verify --bundle/--trust-list`: the pinned owner, then what it vouches for."""
-    from verifier import TrustStore, TrustStoreError, Verdict
-    from verifier._trust import read_json_file
+    from verifier import TrustStore, TrustStoreError, Verdict, read_json_file
 
     bundle = _read_capped(args.bundle, "bundle") if args.bundle else None
     pinned = owner_pin(args, bundle)
@@ -256,11 +253,10 @@ def run_with_bundle(args: argparse.Namespace) -> int:
 def run_pull(args: argparse.Namespace) -> int:
     """Download through the verifier's guarded fetcher (https only, byte cap, timeouts, checked redirects)."""
     try:
-        from verifier._online import Fetcher, FetchError, origin_of
+        from verifier import Fetcher, FetchError, origin_of
     except ImportError as e:  # the light install has no httpx
         raise UsageError(f"bundle pull needs the online extra (httpx): {e}") from e
-    from verifier import Verdict, verify_bundle
-    from verifier._trustlist import MAX_BUNDLE_TOKEN_BYTES
+    from verifier import MAX_BUNDLE_TOKEN_BYTES, Verdict, verify_bundle
 
     try:
         origin = origin_of(args.url)
@@ -321,6 +317,6 @@ def _fmt(moment: datetime) -> str:
 
 
 def _age(delta: timedelta | None) -> str:
-    from verifier._trustlist import describe_age
+    from verifier import describe_age
 
     return describe_age(delta or timedelta(0))

@@ -121,8 +121,7 @@ class ProgressBar:
 
 
 def run(args: argparse.Namespace) -> int:
-    from verifier import report_csv, report_html, report_json, verify_batch
-    from verifier._batch import summarize
+    from verifier import report_csv, report_html, report_json, summarize, verify_batch
 
     if not 1 <= args.concurrency <= 64:
         raise UsageError("--concurrency must be between 1 and 64")
