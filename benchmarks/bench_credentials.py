@@ -3,7 +3,8 @@ issuance against a raw sign.
 
 Every round times, back to back on the same token: our `verify` (parse, header, key, signature, data model,
 claims, profile, validity, issuer trust, 2 status bits from decoded snapshots); `cryptography`'s raw verify of
-the same signature (the floor); pyjwt's plain `jwt.decode` (signature, exp/nbf/iat, iss); joserfc's
+the same signature (the issue's reference); libsodium's raw verify (PyNaCl), which `keys` calls for Ed25519
+because it is faster here, so that our own overhead over the primitive we use stays visible; pyjwt's plain `jwt.decode` (signature, exp/nbf/iat, iss); joserfc's
 `jwt.decode` plus its claims registry (iss, exp/nbf/iat); and, in a Node.js subprocess interleaved round by
 round, jose's `jwtVerify` with the public JWK (signature, typ, algorithm, iss, exp/nbf/iat). Targets (issue
 #2): verification ≤ 1.5x a raw Ed25519 verify, issuance (build + sign) ≤ 3x a raw Ed25519 sign; issue #6:
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from joserfc import jwt as jose_rfc
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, OKPKey
+from nacl.signing import VerifyKey
 
 from benchmarks._measure import Ratio, Timer, compare, compare_many, timer
 from benchmarks._node import NodePeers, NodeUnavailableError
@@ -51,6 +53,14 @@ def raw_verifier(setup: Setup) -> Callable[[], object]:
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
     algorithm = ec.ECDSA(hashes.SHA256())
     return lambda: ec_key.verify(der, message, algorithm)
+
+
+def sodium_verifier(setup: Setup) -> Callable[[], object]:
+    """libsodium's verify (PyNaCl), the primitive `keys.PublicKey` calls for Ed25519: our own floor."""
+    signing_input, _, signature_b64 = setup.token.rpartition(".")
+    message, signature = signing_input.encode(), b64url_decode(signature_b64)
+    key = VerifyKey(b64url_decode(setup.key.public_key.jwk["x"]))
+    return lambda: key.verify(message, signature)
 
 
 def peer_verifiers(setup: Setup) -> dict[str, Callable[[], object]]:
@@ -86,6 +96,8 @@ def verification_rows(alg: Algorithm, node: NodePeers | None, *, number: int, ro
     assert result.verdict is Verdict.VALID, result.render_text()
     raw_name = "raw Ed25519 verify" if alg is Algorithm.EDDSA else "raw P-256 verify"
     references: dict[str, Timer] = {f"{raw_name} (cryptography)": timer(raw_verifier(setup))}
+    if alg is Algorithm.EDDSA:
+        references["raw Ed25519 verify (libsodium, which aigov calls)"] = timer(sodium_verifier(setup))
     references |= {name: timer(fn) for name, fn in peer_verifiers(setup).items()}
     ident = f"token-{alg.value}"
     if node is not None:

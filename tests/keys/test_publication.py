@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from keys import (
     CID_CONTEXT,
     DID_CONTEXT,
+    Algorithm,
     DidError,
     InvalidKeyError,
     PublicKey,
@@ -353,6 +354,11 @@ def _duplicate_jwk(document: dict[str, Any]) -> Any:
         (_set("keys.0.k", "c2VjcmV0"), "refusing a JWK with private key material"),
         (_set("keys.0.crv", "X25519"), "unsupported JWK kty='OKP' crv='X25519'"),
         (_set("keys.2.x", "AAAA"), "P-256 JWK: 'x' and 'y' must be 32 bytes each"),
+        # The identity point: OpenSSL would accept R = identity, S = 0 as its signature of any message.
+        (
+            _set("keys.0.x", b64url_encode(b"\x01" + bytes(31))),
+            "Ed25519 key is not a valid point of prime order",
+        ),
         (_set("keys.0.expires", "soon"), "JWKS key #0: 'expires' must be an XML Schema dateTimeStamp"),
         (_set("keys.0.use", "enc"), "JWKS key #0: 'use' is 'enc'"),
         (_set("keys.0.key_ops", "verify"), "'key_ops' must be an array that includes 'verify', got 'verify'"),
@@ -458,3 +464,37 @@ def test_did_key_p256_point_not_on_the_curve() -> None:
 
     with pytest.raises(DidError, match="not a valid public key"):
         public_key_from_did_key(did)
+
+
+def test_a_forgery_that_a_lax_verifier_accepts_is_refused() -> None:
+    """Under the identity key, R = identity and S = 0 satisfy the cofactorless equation for any message:
+    OpenSSL's Ed25519 accepts it. Such a key is refused, and libsodium refuses the signature too."""
+    identity = b"\x01" + bytes(31)
+    lax = ed25519.Ed25519PublicKey.from_public_bytes(identity)
+    lax.verify(identity + bytes(32), b"any message")  # what a lax verifier does: no exception
+
+    with pytest.raises(InvalidKeyError, match="small-order"):
+        PublicKey(lax)
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "ES256"])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda sig: sig[:-1],
+        lambda sig: sig + b"\x00",
+        lambda sig: b"",
+        lambda sig: bytes([sig[0] ^ 1]) + sig[1:],
+        lambda sig: sig[:32] + (int.from_bytes(sig[32:], "little") + _ED25519_ORDER).to_bytes(32, "little"),
+    ],
+    ids=["short", "long", "empty", "flipped-bit", "s-plus-order"],
+)
+def test_a_bad_signature_is_false_never_an_exception(alg: str, tamper: Callable[[bytes], bytes]) -> None:
+    key = SigningKey.generate(Algorithm(alg))
+    signature = key.sign(b"message")
+    assert key.public_key.verify(signature, b"message")
+
+    assert key.public_key.verify(tamper(signature), b"message") is False
+
+
+_ED25519_ORDER = 2**252 + 27742317777372353535851937790883648493
