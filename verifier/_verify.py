@@ -106,6 +106,9 @@ class _Run:
         self.trust = trust
         self.now = now
         self.skew = skew
+        # The clock's tolerance, computed once: validity and each status snapshot compare against it.
+        self.latest = None if now is None else now + skew  # "not yet valid" only after this
+        self.earliest = None if now is None else now - skew  # "expired" only before this
         self.allow_legacy = allow_legacy
         self.checks: list[CheckResult] = []
         self.issuer: TrustedIssuer | None = None
@@ -354,20 +357,22 @@ class _Run:
         self, valid_from: datetime | None, valid_until: datetime | None, payload: dict[str, Any]
     ) -> None:
         """The validity window against the injected clock, with bounded skew (VC DM 2.0 §4.9)."""
-        assert self.now is not None  # noqa: S101 - status-list runs check their window when used
+        latest, earliest = self.latest, self.earliest
+        assert latest is not None  # noqa: S101 - status lists check their window when used
+        assert earliest is not None  # noqa: S101
         valid_from = _later(valid_from, self.times.get("nbf"))
         valid_until = _earlier(valid_until, self.times.get("exp"))
         issued = self.times.get("iat")
-        if valid_from is not None and self.now + self.skew < valid_from:
+        if valid_from is not None and latest < valid_from:
             self.add(
                 "validity_period",
                 Outcome.FAILED,
                 f"not valid before {_fmt(valid_from)}",
                 problems.NOT_YET_VALID,
             )
-        elif valid_until is not None and self.now - self.skew > valid_until:
+        elif valid_until is not None and earliest > valid_until:
             self.add("validity_period", Outcome.FAILED, f"expired on {_fmt(valid_until)}", problems.EXPIRED)
-        elif issued is not None and issued > self.now + self.skew:
+        elif issued is not None and issued > latest:
             detail = f"issued in the future: 'iat' is {_fmt(issued)}"
             self.add("validity_period", Outcome.FAILED, detail, problems.NOT_YET_VALID)
         else:
@@ -454,20 +459,23 @@ class _Run:
                 f"{purpose} status unknown: {url} is a {snapshot.purpose} list",
                 problems.STATUS_VERIFICATION_ERROR,
             )
-        assert self.now is not None  # noqa: S101
-        if snapshot.valid_until is not None and self.now - self.skew > snapshot.valid_until:
+        now, latest, earliest = self.now, self.latest, self.earliest
+        assert now is not None  # noqa: S101
+        assert latest is not None  # noqa: S101
+        assert earliest is not None  # noqa: S101
+        if snapshot.valid_until is not None and earliest > snapshot.valid_until:
             return (
                 Outcome.INDETERMINATE,
                 f"{purpose} status unknown: the snapshot of {url} expired on {_fmt(snapshot.valid_until)}",
                 problems.STATUS_VERIFICATION_ERROR,
             )
-        if snapshot.valid_from is not None and self.now + self.skew < snapshot.valid_from:
+        if snapshot.valid_from is not None and latest < snapshot.valid_from:
             return (
                 Outcome.INDETERMINATE,
                 f"{purpose} status unknown: the snapshot of {url} is not valid before {_fmt(snapshot.valid_from)}",
                 problems.STATUS_VERIFICATION_ERROR,
             )
-        stale = self.trust.bundle_age_problem(url, self.now)
+        stale = self.trust.bundle_age_problem(url, now)
         if stale:
             return Outcome.INDETERMINATE, f"{purpose} status unknown: {stale}", problems.STALE_BUNDLE
         try:
@@ -475,7 +483,7 @@ class _Run:
         except StatusListError as e:
             return Outcome.FAILED, f"{purpose} status: {e}", e.problem
         age = (
-            f" (snapshot of {_fmt(snapshot.valid_from)}, {_age(self.now - snapshot.valid_from)} old)"
+            f" (snapshot of {_fmt(snapshot.valid_from)}, {_age(now - snapshot.valid_from)} old)"
             if snapshot.valid_from
             else ""
         )
