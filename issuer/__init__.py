@@ -3,7 +3,7 @@
 A library with no I/O of its own beyond the files it is pointed at; the registry and the CLI drive it.
 """
 
-from issuer._badge import BadgeRenderError, render_badge_png, render_badge_svg
+from issuer._badge import BadgeRenderError, render_badge_png, render_badge_svg, render_qr_svg
 from issuer._build import (
     IssuerIdentity,
     StatusSlot,
@@ -13,7 +13,7 @@ from issuer._build import (
 )
 from issuer._decision import CertificationDecision, Company
 from issuer._errors import DecisionError, IssuerError, SchemeError, SelfCheckError
-from issuer._issuer import IssuedCredential, Issuer, parse_decision, random_slot, utc_now
+from issuer._issuer import IssuedCredential, Issuer, IssueRequest, parse_decision, random_slot, utc_now
 from issuer._scheme import Level, Scheme, load_scheme
 from issuer._signing import MEDIA_TYPE, sign_credential
 from issuer._trustlist import (
@@ -33,6 +33,7 @@ __all__ = [
     "CertificationDecision",
     "Company",
     "DecisionError",
+    "IssueRequest",
     "IssuedCredential",
     "Issuer",
     "IssuerError",
@@ -52,6 +53,7 @@ __all__ = [
     "random_slot",
     "render_badge_png",
     "render_badge_svg",
+    "render_qr_svg",
     "scheme_url",
     "sign_credential",
     "utc_now",

@@ -17,7 +17,15 @@ from xml.etree import ElementTree
 
 import pytest
 
-from issuer import BadgeRenderError, Issuer, StatusSlot, parse_decision, render_badge_png, render_badge_svg
+from issuer import (
+    BadgeRenderError,
+    Issuer,
+    StatusSlot,
+    parse_decision,
+    render_badge_png,
+    render_badge_svg,
+    render_qr_svg,
+)
 from issuer._badge import FONT_CANDIDATES, find_cjk_font
 from verifier import Outcome, compare_badge_text, extract_badge
 
@@ -31,7 +39,7 @@ def _require(ok: bool, reason: str) -> None:
 
 
 _require(
-    all(importlib.util.find_spec(name) for name in ("PIL", "zxingcpp", "qrcode")),
+    all(importlib.util.find_spec(name) for name in ("PIL", "zxingcpp")),
     "the badges extra is not installed: pip install 'aigov[badges]'",
 )
 _require(
@@ -162,9 +170,9 @@ def test_a_company_with_one_name_only(issue: Callable[..., Any]) -> None:
     assert compare_badge_text(extract_badge(svg.encode()), issued.credential).outcome is Outcome.PASSED
 
 
-def test_the_svg_qr_path_is_a_real_qr_code(token: str) -> None:
-    """The vector QR, rasterized by hand from its path, decodes to the page URL."""
-    root = parse_xml(render_badge_svg(token, page_url=PAGE))
+def rasterize_qr_path(svg: str) -> Any:
+    """The badge's vector QR, rasterized by hand from its path (6 px a module, 4 modules of quiet zone)."""
+    root = parse_xml(svg)
     [qr] = [p for p in root.iter(f"{{{SVG}}}path") if p.get("shape-rendering") == "crispEdges"]
     runs = [
         tuple(int(v) for v in run) for run in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", qr.get("d") or "")
@@ -183,7 +191,51 @@ def test_the_svg_qr_path_is_a_real_qr_code(token: str) -> None:
                 (y + border + 1) * scale,
             ),
         )
-    assert [b.text for b in zxingcpp.read_barcodes(image)] == [PAGE]
+    return image
+
+
+def decoded(image: Any) -> list[str]:
+    return [b.text for b in zxingcpp.read_barcodes(image)]
+
+
+def test_the_svg_qr_path_is_a_real_qr_code(token: str) -> None:
+    """The vector QR, rasterized by hand from its path, decodes to the page URL."""
+    assert decoded(rasterize_qr_path(render_badge_svg(token, page_url=PAGE))) == [PAGE]
+
+
+QR_URLS = [
+    pytest.param("https://registry.example/credentials/0f7c1c8e-3d5a-4a39-9d7e-0c1d2e3f4a5b", id="ascii"),
+    pytest.param("HTTPS://R.EXAMPLE/C/0F7C1C8E", id="upper-case-alphanumeric-mode"),
+    pytest.param("https://registry.example/" + "credentials/" * 60 + "end?x=1", id="long-740-chars"),
+    pytest.param(
+        "https://registry.example/%E8%A8%BC%E6%98%8E%E6%9B%B8/0f7c1c8e?q=a%20b&lang=ja#top",
+        id="percent-encoded",
+    ),
+    pytest.param("https://registry.example/a", id="short"),
+]
+
+
+@pytest.mark.parametrize("url", QR_URLS)
+def test_every_qr_rendering_decodes_to_its_url(token: str, url: str) -> None:
+    """The SVG path, the PNG pixels and the standalone QR SVG all decode (zxing-cpp) to exactly `url`."""
+    assert decoded(rasterize_qr_path(render_badge_svg(token, page_url=url))) == [url]
+    with Image.open(io.BytesIO(render_badge_png(token, page_url=url, scale=1))) as image:
+        image.load()
+        assert decoded(image) == [url]
+    standalone = render_qr_svg(url)
+    root = parse_xml(standalone)
+    assert root.get("viewBox", "").startswith("0 0 ")
+    # The standalone SVG's path is the badge's path (one encoder, one cache).
+    [path] = list(root.iter(f"{{{SVG}}}path"))
+    assert f'd="{path.get("d")}"' in render_badge_svg(token, page_url=url)
+
+
+def test_a_page_url_too_long_for_a_qr_code_is_refused_clearly(token: str) -> None:
+    too_long = "https://registry.example/" + "a" * 2400  # a version 40 code holds 2,331 bytes at level M
+    with pytest.raises(BadgeRenderError, match="does not fit in a QR code"):
+        render_badge_svg(token, page_url=too_long)
+    with pytest.raises(BadgeRenderError, match="does not fit in a QR code"):
+        render_badge_png(token, page_url=too_long)
 
 
 # -- PNG ----------------------------------------------------------------------------------------------------------
