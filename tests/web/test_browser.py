@@ -113,6 +113,24 @@ def test_tampered_badge_is_invalid_with_the_reason(
     assert "edited" in failed.first.inner_text()
 
 
+def test_verify_page_in_japanese_explains_each_check(page: Any, live_url: str, site: Site) -> None:
+    """A Japanese reader sees every check explained in Japanese, the verifier's English detail beside it."""
+    page.goto(f"{live_url}/verify?lang=ja")
+    page.fill("#jwt", site.tokens["revoked"])
+    page.click("form.verify button[type=submit]")
+    page.wait_for_selector("#verdict-heading")
+    assert "(invalid)" in _verdict(page)
+    assert "認証機関がこの証明書を取り消しました。" in page.locator("p.summary").inner_text()
+    signature = page.locator("li[data-check='signature']")
+    assert "署名は本物です。" in signature.locator(".meaning").inner_text()
+    revocation = page.locator("li[data-check='status.revocation']")
+    assert "不合格" in revocation.locator(".outcome").inner_text()
+    assert "認証機関がこの証明書を取り消しました。" in revocation.locator(".meaning").inner_text()
+    detail = revocation.locator(".detail")
+    assert detail.get_attribute("lang") == "en"
+    assert "revoked" in detail.inner_text()
+
+
 def test_language_switch_works_and_is_remembered(page: Any, live_url: str) -> None:
     page.goto(f"{live_url}/about")  # the context prefers English
     assert page.locator("html").get_attribute("lang") == "en"

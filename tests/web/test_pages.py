@@ -237,6 +237,38 @@ def test_search_filters_and_status_in_colour_and_words(client: TestClient, site:
     assert _rows(client.get("/", params={"q": "no such company"}).text) == []
 
 
+def test_a_search_page_asked_again_shows_what_changed(client: TestClient, site: Site) -> None:
+    """Search pages are served again without rendering while their results hold (pages.py): a status that
+    changed, or another language, gives another page."""
+    issued = client.post(
+        "/api/v1/credentials",
+        json=decision(
+            "AIGC-WEB-000099",
+            legalName={"en": "Cache Probe K.K.", "ja": "キャッシュ検査株式会社"},
+            corporateNumber=None,
+        ),
+        headers=site.bearer,
+    )
+    assert issued.status_code == 201, issued.text
+    credential_id = issued.json()["id"]
+    params = {"q": "Cache Probe", "lang": "en"}
+    first = client.get("/", params=params).text
+    assert _rows(first) == [credential_id]
+    assert "status-active" in first
+    assert client.get("/", params=params).text == first
+    assert "キャッシュ検査株式会社" in client.get("/", params={**params, "lang": "ja"}).text
+    suspended = client.post(
+        f"/api/v1/credentials/{credential_id}/suspend",
+        json={"reasonCode": "surveillance_not_performed"},
+        headers=site.bearer,
+    )
+    assert suspended.status_code == 200, suspended.text
+    again = client.get("/", params=params).text
+    assert _rows(again) == [credential_id]
+    assert "status-suspended" in again
+    assert "status-active" not in again
+
+
 def test_pagination(client: TestClient, site: Site) -> None:
     first = client.get("/", params={"lang": "en"}).text
     assert len(_rows(first)) == PAGE_SIZE
@@ -305,6 +337,86 @@ def test_verify_pasted_tokens(client: TestClient, site: Site) -> None:
     garbage = client.post("/verify", data={"jwt": "<b>not a jwt</b>"}, params={"lang": "en"}).text
     assert _verdict(garbage) == "invalid"
     assert "<b>not a jwt" not in garbage
+
+
+def _checks(page: str) -> dict[str, tuple[str, str, str, str]]:
+    """Each check item of a verify page: name -> (label, outcome, plain-language meaning, English detail)."""
+    found = re.findall(
+        r'<li class="check check-\w+" data-check="([\w.]+)">\s*<span class="mark" aria-hidden="true"></span>\s*'
+        r'<strong>(.*?)</strong> — <span class="outcome">(.*?)</span>\s*<br><span class="meaning">(.*?)</span>\s*'
+        r'<br><span class="detail" lang="en">(.*?)</span>',
+        page,
+        flags=re.S,
+    )
+    return {name: (label, outcome, meaning, detail) for name, label, outcome, meaning, detail in found}
+
+
+def _japanese(text: str) -> bool:
+    return any("\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" for c in text)
+
+
+def test_verify_page_explains_every_check_in_the_page_language(client: TestClient, site: Site) -> None:
+    """A Japanese reader gets every check, the verdict and the summary in Japanese; the verifier's precise
+    English detail stays beside each, marked lang="en" (and the same page in English says it in English)."""
+    ja = client.post("/verify", data={"jwt": site.tokens["revoked"]}, params={"lang": "ja"}).text
+    assert _verdict(ja) == "invalid"
+    checks = _checks(ja)
+    assert len(checks) == ja.count('<li class="check ')  # every item matched, none skipped by the pattern
+    assert {"signature", "status.revocation", "status.suspension", "issuer_trust"} <= checks.keys()
+    for name, (label, outcome, meaning, detail) in checks.items():
+        assert all(_japanese(text) for text in (label, outcome, meaning)), name
+        assert detail, name
+        assert not _japanese(detail), name
+    assert checks["signature"][:3] == (
+        "署名が正しい",
+        "合格",
+        "署名は本物です。署名後に内容は一切変更されていません。",
+    )
+    assert checks["status.revocation"][1:3] == ("不合格", "認証機関がこの証明書を取り消しました。")
+    assert "the credential is revoked" in checks["status.revocation"][3]
+    summary = re.search(r'<p class="summary">(.*?)<br><span class="detail" lang="en">(.*?)</span>', ja, re.S)
+    assert summary is not None
+    assert summary[1].strip() == "この証明書を信頼しないでください：認証機関がこの証明書を取り消しました。"  # noqa: RUF001
+    assert summary[2].startswith("do not rely on this credential: the credential is revoked")
+
+    en = _checks(client.post("/verify", data={"jwt": site.tokens["revoked"]}, params={"lang": "en"}).text)
+    assert en["signature"][:3] == (
+        "The signature is genuine",
+        "Passed",
+        "The signature is genuine: nothing has been changed since it was signed.",
+    )
+    assert en["status.revocation"][1:3] == ("Failed", "The certification body has revoked this certificate.")
+
+    valid = client.post("/verify", data={"jwt": site.tokens["acme"]}, params={"lang": "ja"}).text
+    assert "アクメ株式会社 の証明書は本物で、現在有効です。" in valid
+    header, payload, signature = site.tokens["acme"].split(".")
+    forged = _checks(
+        client.post(
+            "/verify", data={"jwt": f"{header}.{payload}.{signature[:-4]}AAAA"}, params={"lang": "ja"}
+        ).text
+    )
+    assert forged["signature"][1:3] == (
+        "不合格",
+        "署名が一致しません。署名後に改ざんされたか、偽造された証明書です。",
+    )
+    assert forged["status"][1:3] == ("未確認", "前の確認が不合格のため、確認していません。")
+
+
+def test_every_check_and_problem_of_the_verifier_has_a_translated_explanation() -> None:
+    """A new check name or problem type in the verifier must get its plain-language line here too."""
+    from registry.web import i18n
+    from registry.web.labels import CHECK, CHECK_PASSED, PROBLEM
+    from verifier import CHECK_NAMES, problems
+
+    uris = {
+        v for k, v in vars(problems).items() if k.isupper() and not k.startswith("_") and isinstance(v, str)
+    }
+    assert sorted(uris - PROBLEM.keys()) == []
+    assert sorted(set(CHECK_NAMES) - CHECK_PASSED.keys()) == []
+    assert sorted(set(CHECK_NAMES) - CHECK.keys()) == []
+    japanese = i18n.translations("ja").gettext
+    for message in [*PROBLEM.values(), *CHECK_PASSED.values()]:
+        assert _japanese(japanese(message)), message
 
 
 def test_verify_baked_badges(client: TestClient, site: Site) -> None:
