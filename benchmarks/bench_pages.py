@@ -61,6 +61,21 @@ def _random_path_script(root: Path, name: str, ids: list[str], template: str) ->
     return script
 
 
+def _query_script(root: Path, name: str, query: str, variants: int) -> Path:
+    """A wrk script searching `query` in English, `{n}` replaced by a random number in 1..`variants`."""
+    before, _, after = query.replace(" ", "%20").partition("{n}")
+    number = f' .. math.random(1, {variants}) .. "{after}"' if "{n}" in query else ""
+    script = root / f"{name}.lua"
+    script.write_text(
+        "math.randomseed(59)\n"
+        "request = function()\n"
+        f'  return wrk.format("GET", "/?lang=en&q={before}"{number})\n'
+        "end\n",
+        encoding="utf-8",
+    )
+    return script
+
+
 def _existing_ids(root: Path) -> list[str]:
     """The credential ids of a registry populated by an earlier run in `--workdir` (none: populate)."""
     database = root / "aigov.db"
@@ -114,6 +129,9 @@ def run(opts: Options | None = None) -> list[str]:
                 encoding="utf-8",
             )
             search = _load(deployment, opts, search_script)
+            print("pages: GET /?q=... (search: a common name, a rare one) ...", file=sys.stderr)
+            common = _load(deployment, opts, _query_script(root, "common", "Company", 1))
+            rare = _load(deployment, opts, _query_script(root, "rare", "Company {n} K.K.", len(ids)))
     finally:
         if owned:
             shutil.rmtree(root, ignore_errors=True)
@@ -135,6 +153,8 @@ def run(opts: Options | None = None) -> list[str]:
         ),
         _row("/credentials/{id}/badge.svg (live badge, random ids)", badge),
         _row("/?q=… (search page, name substring)", search),
+        _row("/?q=Company (search page, a common name: every certificate, 20 a page)", common),
+        _row("/?q=Company N K.K. (search page, a rare name: one match, N random, few asked twice)", rare),
     ]
 
 

@@ -15,19 +15,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache, partial
 from importlib import resources
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
-import qrcode  # type: ignore[import-untyped,unused-ignore]
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from qrcode.image.svg import SvgPathImage  # type: ignore[import-untyped,unused-ignore]
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from issuer import BadgeRenderError, render_badge_png, render_badge_svg
+from issuer import BadgeRenderError, render_badge_png, render_badge_svg, render_qr_svg
 from registry import search
 from registry.db import LoopReader
 from registry.errors import InvalidRequestError, NotFoundError
@@ -44,6 +42,7 @@ logger = logging.getLogger("registry")
 
 PAGE_SIZE = 20
 _RENDERED = RenderCache(max_entries=2048)  # certificate pages (≈ 6 KB each)
+_SEARCHED = RenderCache(max_entries=1024)  # search pages (≈ 15 KB each)
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 _STATIC_FILES = ("site.css", "site.js")
 
@@ -160,8 +159,7 @@ def preferred_type(accept: str | None) -> str:
 def _search(engine: Engine, now: datetime, params: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
     """The search page's data, or a message explaining a bad parameter."""
     with Session(engine) as session:
-        body_list = views.bodies(session=session)
-        level_list = views.levels(session=session)
+        body_list, level_list = views.choices(session=session)
         context: dict[str, Any] = {
             "bodies": body_list,
             "levels": level_list,
@@ -208,7 +206,17 @@ async def home(request: Request) -> Response:
     params = dict(request.query_params.items())
     context, bad = await run_in_threadpool(_search, _engine(request), _context(request).clock(), params)
     context["bad_field"] = bad
-    return view.render("home.html", context, status_code=400 if bad else 200)
+    if bad:
+        return view.render("home.html", context, status_code=400)
+    # The page follows from the language, the query (form values, language links) and what was found, all
+    # in the key: a query asked before whose results did not move is served without rendering again.
+    cache_key = (view.lang, str(request.url.query), repr(context))
+    body = _SEARCHED.get(cache_key)
+    if body is None:
+        response = view.render("home.html", context)
+        _SEARCHED.put(cache_key, bytes(response.body))
+        return response
+    return view.respond(body)
 
 
 # -- the certificate ----------------------------------------------------------------------------------------------
@@ -338,8 +346,7 @@ async def badge_png(credential_id: str, request: Request) -> Response:
 
 @lru_cache(maxsize=1024)
 def _qr_svg(url: str) -> bytes:
-    image = qrcode.make(url, image_factory=SvgPathImage, border=2)
-    return cast(bytes, image.to_string(encoding="utf-8"))
+    return render_qr_svg(url).encode()
 
 
 @router.get("/credentials/{credential_id}/qr.svg")

@@ -256,6 +256,49 @@ def test_a_common_substring_walks_the_order_and_pages_the_same(
     assert uses_index(registry, "Rare Widgets")
 
 
+def test_few_dense_and_sparse_names_take_their_paths_with_the_same_results(
+    registry: Registry, named: list[Credential]
+) -> None:
+    """SQLite's plans for a name (search_credentials): few matches come from the index's first rowids, a
+    dense name from a window walked in result order, a sparse common one from the index as before. Every
+    page of every plan is the scan's, and each plan is really taken."""
+    # 400 rows: every one "Window Co", every third "Rare", every fifth "Sparse" (80: past FEW_CANDIDATES, yet
+    # too sparse for the window), spread in update time (see clone).
+    names = [
+        (f"Window Co {'Rare ' if i % 3 == 0 else ''}{'Sparse ' if i % 5 == 0 else ''}{i}", f"窓{i}株式会社")
+        for i in range(400)
+    ]
+    clone(registry, named[0], names)
+    asked: list[int] = []  # the cap of each question to the SQLite index
+
+    def record(_conn: object, _cursor: object, statement: str, parameters: object, *_args: object) -> None:
+        if search._FTS_TABLE in statement and isinstance(parameters, tuple | list):
+            asked.append(int(parameters[-1]))
+
+    sa.event.listen(registry.engine, "before_cursor_execute", record)
+    try:
+        for q in ("Window Co", "window co rare", "株式会社", "Rare 9", "Sparse", "Co 11", "no such window"):
+            with registry.session() as session:
+                want = expected(session, q)
+            for limit in (2, 7, 20, 200):
+                assert searched(registry, q, limit=limit) == want, (q, limit)
+        if registry.is_postgres:
+            return
+        few, full = search.FEW_CANDIDATES + 1, search.MAX_INDEX_CANDIDATES + 1
+        asked.clear()
+        assert len(searched(registry, "Window Co", limit=5)) == 400  # 80 pages, dense: the window decides
+        assert asked.count(few) == 80
+        assert asked.count(full) <= 6  # only pages within a window's length (4 x 6 rows) of the end
+        asked.clear()
+        assert len(searched(registry, "Rare 1", limit=5)) == len([n for n, _ in names if "Rare 1" in n]) > 5
+        assert set(asked) == {few}  # few matches: answered from the index's first rowids
+        asked.clear()
+        assert len(searched(registry, "Sparse", limit=5)) == 80
+        assert asked.count(full) == 16  # past the few, too sparse for a window: the index, as before
+    finally:
+        sa.event.remove(registry.engine, "before_cursor_execute", record)
+
+
 def test_export_selects_what_the_search_selects(
     client: TestClient, registry: Registry, named: list[Credential]
 ) -> None:
