@@ -1,10 +1,18 @@
-"""The certification body's issuing desk: decision in, signed and self-verified certificate out."""
+"""The certification body's issuing desk: decision in, signed and self-verified certificate out.
+
+The self-check re-verifies every signature with the body's published key and validates the credential against
+the verifier's profile model (`CertificationCredential`): what a verifier would refuse for a reason of the
+issuer's own making (a faulty signature, a key that is not the published one, a profile violation) is never
+returned. It skips what cannot fail for output the issuer has just built: parsing the token back, the claims
+it derived from the credential, and the issuer's trust and key state, checked once when the Issuer is built.
+"""
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,10 +24,13 @@ from issuer._decision import CertificationDecision
 from issuer._errors import DecisionError, SelfCheckError
 from issuer._scheme import Scheme
 from issuer._signing import sign_credential
-from keys import KeyStateError, PublishedKey, SigningKey, verification_method_id
-from verifier import Bitstring, Outcome, TrustStore, describe_validation_error, parse_date_time_stamp, verify
+from keys import KeyStateError, PublicKey, PublishedKey, SigningKey, b64url_decode, verification_method_id
+from verifier import Bitstring, CertificationCredential, describe_validation_error
 
 Clock = Callable[[], datetime]
+# Verifying an Ed25519 signature releases the GIL (libsodium, called through cffi), signing with `cryptography`
+# does not: `issue_many` verifies on these threads while the calling thread builds and signs the next one.
+_CHECKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aigov-self-check")
 
 
 def utc_now() -> datetime:
@@ -36,6 +47,16 @@ class IssuedCredential:
     @property
     def id(self) -> str:
         return str(self.credential["id"])
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    """One certificate for `Issuer.issue_many`: the arguments of `Issuer.issue`."""
+
+    decision: CertificationDecision
+    revocation: StatusSlot
+    suspension: StatusSlot
+    credential_id: str | None = None
 
 
 class Issuer:
@@ -75,10 +96,8 @@ class Issuer:
         self._key = signing_key
         self._kid = verification_method_id(identity.did, signing_key.kid)
         self._clock = clock
-        self._trust: TrustStore | None = None
-        if self_check:
-            self._trust = TrustStore()
-            self._trust.add_issuer(identity.did, published_keys, name=identity.name_en)
+        # The published key the signatures are checked with: the body's key as verifiers see it.
+        self._published: PublicKey | None = mine.public_key if self_check else None
 
     def issue(
         self,
@@ -91,6 +110,47 @@ class Issuer:
         """Build, sign and self-verify the certificate for `decision`."""
         if not isinstance(decision, CertificationDecision):
             decision = parse_decision(decision)
+        issued = self._sign(decision, revocation, suspension, credential_id)
+        self._check_model(issued)
+        self._check_signature(issued.token)
+        return issued
+
+    def issue_many(self, requests: Sequence[IssueRequest]) -> list[IssuedCredential]:
+        """`issue` for each request, all or none: the same credentials, signed and self-checked alike.
+
+        Faster than a loop of `issue`: each signature is verified on another thread while this one builds and
+        signs the next credential. A DecisionError names the request by its position: `field` is
+        `<position>.<field>`.
+        """
+        issued: list[IssuedCredential] = []
+        checks: list[Future[bool]] = []
+        try:
+            for position, request in enumerate(requests):
+                try:
+                    one = self._sign(
+                        request.decision, request.revocation, request.suspension, request.credential_id
+                    )
+                except DecisionError as e:
+                    raise DecisionError(
+                        str(e), field=f"{position}.{e.field}" if e.field else str(position)
+                    ) from e
+                if self._published is not None:
+                    checks.append(_CHECKERS.submit(_signature_holds, self._published, one.token))
+                self._check_model(one)
+                issued.append(one)
+        finally:
+            failed = [n for n, check in enumerate(checks) if not check.result()]  # every check ends first
+        if failed:
+            raise _bad_signature(failed[0])
+        return issued
+
+    def _sign(
+        self,
+        decision: CertificationDecision,
+        revocation: StatusSlot,
+        suspension: StatusSlot,
+        credential_id: str | None,
+    ) -> IssuedCredential:
         if decision.scheme != self.scheme.id:
             raise DecisionError(
                 f"decision is for scheme {decision.scheme!r}, this issuer certifies {self.scheme.id!r}",
@@ -107,10 +167,9 @@ class Issuer:
             suspension=suspension,
             now=now,
         )
-        token = sign_credential(credential, key=self._key, kid=self._kid, now=now)
-        # Checked as of when it takes effect: a certificate may be issued ahead of its validFrom.
-        self._self_check(token, max(now, parse_date_time_stamp(credential["validFrom"])))
-        return IssuedCredential(token, credential)
+        return IssuedCredential(
+            sign_credential(credential, key=self._key, kid=self._kid, now=now), credential
+        )
 
     def sign_status_list(
         self,
@@ -134,15 +193,33 @@ class Issuer:
         )
         return sign_credential(credential, key=self._key, kid=self._kid, now=now)
 
-    def _self_check(self, token: str, now: datetime) -> None:
-        if self._trust is None:
+    def _check_model(self, issued: IssuedCredential) -> None:
+        """The credential against the verifier's profile model (its data model and cross-field rules)."""
+        if self._published is None:
             return
-        result = verify(token, self._trust, now=now)
-        failed = [c for c in result.checks if c.outcome is Outcome.FAILED]
-        if failed:
+        try:
+            CertificationCredential.model_validate(issued.credential)
+        except ValidationError as e:
             raise SelfCheckError(
-                f"the signed credential did not verify ({failed[0].name}: {failed[0].detail}); withheld"
-            )
+                f"the signed credential did not verify (profile: {describe_validation_error(e)}); withheld"
+            ) from None
+
+    def _check_signature(self, token: str) -> None:
+        if self._published is not None and not _signature_holds(self._published, token):
+            raise _bad_signature()
+
+
+def _signature_holds(key: PublicKey, token: str) -> bool:
+    """Whether the compact JWS `token` carries a valid signature by `key` of its own header and payload."""
+    signing_input, _, signature = token.rpartition(".")
+    return key.verify(b64url_decode(signature), signing_input.encode("ascii"))
+
+
+def _bad_signature(position: int | None = None) -> SelfCheckError:
+    which = "the signed credential" if position is None else f"signed credential {position}"
+    return SelfCheckError(
+        f"{which} did not verify (signature: not a valid signature by the published key); withheld"
+    )
 
 
 def random_slot(list_url: str, size: int) -> StatusSlot:

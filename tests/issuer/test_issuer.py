@@ -14,6 +14,7 @@ from issuer import (
     CertificationDecision,
     DecisionError,
     Issuer,
+    IssueRequest,
     IssuerError,
     SchemeError,
     SelfCheckError,
@@ -350,6 +351,94 @@ def test_the_self_check_withholds_what_would_not_verify(
     result = verify(token, trust, now=fixed_clock())
     assert result.verdict is Verdict.INVALID
     assert result.check("profile").outcome is Outcome.FAILED
+
+
+class _FaultySigningKey(SigningKey):
+    """A key whose signatures come out with one bit flipped: a fault in the signer (hardware, library)."""
+
+    __slots__ = ()
+
+    def sign(self, data: bytes) -> bytes:
+        signature = super().sign(data)
+        return bytes([signature[0] ^ 1]) + signature[1:]
+
+
+def faulty(key: SigningKey) -> SigningKey:
+    return _FaultySigningKey.from_pem(key.to_pem(None), None)
+
+
+def test_the_self_check_withholds_a_bad_signature(
+    make_issuer: MakeIssuer, make_decision: MakeDecision, slots: dict[str, StatusSlot], any_key: SigningKey
+) -> None:
+    desk = make_issuer(key=faulty(any_key), published=[PublishedKey(any_key.public_key)])
+    with pytest.raises(SelfCheckError, match=r"\(signature: .*published key\); withheld"):
+        desk.issue(make_decision(), **slots)
+    # The same fault without the check: the token comes out, and a verifier refuses its signature.
+    unchecked = make_issuer(
+        key=faulty(any_key), published=[PublishedKey(any_key.public_key)], self_check=False
+    )
+    result = verify(
+        unchecked.issue(make_decision(), **slots).token,
+        trust_for(unchecked, [PublishedKey(any_key.public_key)], {}),
+    )
+    assert result.check("signature").outcome is Outcome.FAILED
+
+
+def requests_for(make_decision: MakeDecision, count: int) -> list[IssueRequest]:
+    return [
+        IssueRequest(
+            parse_decision(make_decision(certificateNumber=f"CB-2026-{n:04d}")),
+            StatusSlot(f"{REGISTRY}/status/1", 100 + n),
+            StatusSlot(f"{REGISTRY}/status/2", 200 + n),
+            f"{REGISTRY}/credentials/00000000-0000-4000-8000-{n:012d}",
+        )
+        for n in range(count)
+    ]
+
+
+def test_issue_many_issues_what_issue_issues(
+    make_issuer: MakeIssuer, make_decision: MakeDecision, any_key: SigningKey, fixed_clock: Any
+) -> None:
+    desk = make_issuer(key=any_key)
+    requests = requests_for(make_decision, 5)
+    many = desk.issue_many(requests)
+    assert [issued.credential for issued in many] == [
+        desk.issue(
+            r.decision, revocation=r.revocation, suspension=r.suspension, credential_id=r.credential_id
+        ).credential
+        for r in requests
+    ]
+    trust = TrustStore()
+    trust.add_issuer(CB_DID, [PublishedKey(any_key.public_key)])
+    for issued in many:
+        assert verify(issued.token, trust, now=fixed_clock()).check("signature").outcome is Outcome.PASSED
+
+
+def test_issue_many_withholds_every_credential_when_one_signature_is_bad(
+    make_issuer: MakeIssuer, make_decision: MakeDecision, ed_key: SigningKey
+) -> None:
+    desk = make_issuer(key=faulty(ed_key), published=[PublishedKey(ed_key.public_key)])
+    with pytest.raises(SelfCheckError, match=r"signed credential 0 did not verify \(signature: "):
+        desk.issue_many(requests_for(make_decision, 3))
+
+
+def test_issue_many_withholds_a_profile_violation(
+    make_issuer: MakeIssuer, make_decision: MakeDecision
+) -> None:
+    broken = make_issuer().scheme.model_copy(update={"version": ""})
+    with pytest.raises(SelfCheckError, match=r"\(profile: .*schemeVersion.*\); withheld"):
+        make_issuer(scheme=broken).issue_many(requests_for(make_decision, 2))
+
+
+def test_issue_many_names_the_decision_it_refuses(
+    make_issuer: MakeIssuer, make_decision: MakeDecision
+) -> None:
+    requests = requests_for(make_decision, 3)
+    bad = parse_decision(make_decision(validUntil="2026-01-01T00:00:00Z"))  # before now: validFrom
+    requests[1] = IssueRequest(bad, requests[1].revocation, requests[1].suspension)
+    with pytest.raises(DecisionError, match="validUntil") as caught:
+        make_issuer().issue_many(requests)
+    assert caught.value.field == "1.validUntil"
 
 
 # --- slots ---------------------------------------------------------------------------------------------------
