@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,28 @@ def event_document(event: Event, issuer_did: str) -> dict[str, Any]:
 def event_hash(event: Event, issuer_did: str) -> str:
     """SHA-256 (hex) of the event's canonical document."""
     return hashlib.sha256(canonical_json(event_document(event, issuer_did))).hexdigest()
+
+
+def row_hash(row: Mapping[str, Any], issuer_did: str) -> str:
+    """`event_hash` of the event that `row` (the column values of an `events` row) would load as.
+
+    For writers that insert rows without building Event objects (registry.lifecycle); the document is
+    `event_document`'s, member for member: `verify_chain` recomputes every hash with `event_hash`.
+    """
+    credential_id = row["credential_id"]
+    document = {
+        "seq": row["seq"],
+        "at": format_date_time_stamp(row["at"]),
+        "actor": row["actor"],
+        "issuer": issuer_did,
+        "credential": None if credential_id is None else str(credential_id),
+        "action": row["action"],
+        "reasonCode": row["reason_code"],
+        "reason": row["reason"],
+        "payload": row["payload"],
+        "prevHash": row["prev_hash"],
+    }
+    return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
 def append_event(

@@ -12,8 +12,10 @@ The writes go through SQLAlchemy Core on the session's connection, not through t
 flush costs several times the SQL it sends), and the statements of issuance run prebuilt on the DB-API cursor
 (registry.db.Prepared). A batch of n certificates costs a fixed number of statements, not n times as many:
 one to check its certificate numbers, three per status purpose to allocate its indices (registry.statuslists),
-one executemany each for the credentials, their allocations and their events, and two for the chain head.
-Every function returns Credential objects built from the values it wrote (detached: in no session).
+one executemany each for the credentials, their allocations and their events (on SQLite, INSERTs of up to 500
+rows: see registry.db.Prepared), and two for the chain head. A batch's signatures are self-checked on other
+threads while the next credential is signed (issuer.Issuer.issue_many). Every function returns Credential
+objects built from the values it wrote (detached: in no session).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import Session, SQLModel
 
-from issuer import CertificationDecision, DecisionError, Issuer, SchemeError, StatusSlot
+from issuer import CertificationDecision, DecisionError, Issuer, IssueRequest, SchemeError, StatusSlot
 from registry import statuslists
 from registry.db import Prepared, write_transaction
 from registry.errors import (
@@ -43,7 +45,7 @@ from registry.errors import (
     NotFoundError,
     StateConflictError,
 )
-from registry.eventlog import canonical_json, event_hash
+from registry.eventlog import canonical_json, row_hash
 from registry.identity import credential_url, status_list_url
 from registry.models import (
     Action,
@@ -309,6 +311,41 @@ def _issue_many(
         )
         for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
     }
+    credential_ids = [uuid.uuid4() for _ in decisions]
+    requests = [
+        IssueRequest(
+            decision,
+            StatusSlot(status_list_url(ctx.public_url, revocation[0]), revocation[1]),
+            StatusSlot(status_list_url(ctx.public_url, suspension[0]), suspension[1]),
+            credential_url(ctx.public_url, credential_id),
+        )
+        for decision, revocation, suspension, credential_id in zip(
+            decisions,
+            slots[StatusPurpose.REVOCATION],
+            slots[StatusPurpose.SUSPENSION],
+            credential_ids,
+            strict=True,
+        )
+    ]
+    if batch:
+        # Signatures are self-checked on other threads while the next credential is signed (Issuer.issue_many).
+        try:
+            issued = signer.issue_many(requests)
+        except DecisionError as e:
+            raise InvalidRequestError(str(e), field=f"decisions.{e.field}") from e
+    else:
+        (request,) = requests  # one decision: issued and checked inline
+        try:
+            issued = [
+                signer.issue(
+                    request.decision,
+                    revocation=request.revocation,
+                    suspension=request.suspension,
+                    credential_id=request.credential_id,
+                )
+            ]
+        except DecisionError as e:
+            raise InvalidRequestError(str(e), field=e.field or "") from e
     rows: list[dict[str, Any]] = []
     allocations: list[dict[str, Any]] = []
     events: list[tuple[Action, uuid.UUID, dict[str, Any]]] = []
@@ -316,16 +353,8 @@ def _issue_many(
     for position, decision in enumerate(decisions):
         (revocation_list_id, revocation_index) = slots[StatusPurpose.REVOCATION][position]
         (suspension_list_id, suspension_index) = slots[StatusPurpose.SUSPENSION][position]
-        credential_id = uuid.uuid4()
-        try:
-            signed = signer.issue(
-                decision,
-                revocation=StatusSlot(status_list_url(ctx.public_url, revocation_list_id), revocation_index),
-                suspension=StatusSlot(status_list_url(ctx.public_url, suspension_list_id), suspension_index),
-                credential_id=credential_url(ctx.public_url, credential_id),
-            )
-        except DecisionError as e:
-            raise InvalidRequestError(str(e), field=where(position) + (e.field or "")) from e
+        credential_id = credential_ids[position]
+        signed = issued[position]
         certification = signed.credential["credentialSubject"]["certification"]
         company = decision.subject
         rows.append(
@@ -426,8 +455,7 @@ def _append_events(
             "prev_hash": previous,
             "hash": "",
         }
-        # The hash is registry.eventlog's, computed on an unvalidated Event holding exactly these values.
-        values["hash"] = previous = event_hash(Event.model_construct(**values), body.did)
+        values["hash"] = previous = row_hash(values, body.did)  # registry.eventlog's hash of these values
         rows.append(values)
     _INSERT_EVENTS.execute(connection, rows)
     _MOVE_HEAD.execute(connection, {"seq": seq, "hash": previous})

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlmodel import col, select
 
-from issuer import CertificationDecision, IssuedCredential, Issuer
+from issuer import CertificationDecision, IssuedCredential, Issuer, SelfCheckError
+from keys import SigningKey
 from registry import lifecycle
 from registry.errors import (
     DuplicateError,
@@ -204,6 +205,65 @@ def test_a_signing_failure_leaves_no_row_no_index_no_event(registry: Registry) -
         issue(registry, ctx=registry.context(factory=_failing))
 
     assert nothing_written(registry)
+
+
+class _FaultyKey(SigningKey):
+    """The body's key, but its fourth signature comes out with a bit flipped (a fault in the signer): the
+    two status lists of a first issuance take the first two, so the fourth is the batch's second credential."""
+
+    __slots__ = ("_signed",)
+
+    def __init__(self, key: Any) -> None:
+        super().__init__(key)
+        self._signed = 0
+
+    def sign(self, data: bytes) -> bytes:
+        signature = super().sign(data)
+        self._signed += 1
+        return bytes([signature[0] ^ 1]) + signature[1:] if self._signed == 4 else signature
+
+
+def _faulty(spec: SignerSpec) -> Issuer:
+    return Issuer(
+        identity=spec.identity,
+        signing_key=_FaultyKey.from_pem(spec.signing_key.to_pem(None), None),
+        published_keys=spec.published_keys,
+        scheme=spec.scheme,
+        registry_url=spec.registry_url,
+        clock=spec.clock,
+    )
+
+
+def test_a_bad_signature_in_the_middle_of_a_batch_leaves_no_row_no_index_no_event(registry: Registry) -> None:
+    with registry.session() as session, pytest.raises(SelfCheckError, match=r"signed credential 1 did not"):
+        lifecycle.issue_batch(
+            session=session,
+            ctx=registry.context(factory=_faulty),
+            body=registry.acme,
+            decisions=[decision() for _ in range(5)],
+            actor="test",
+        )
+
+    assert nothing_written(registry)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the FTS5 index; pg_trgm is an index
+def test_a_batch_is_in_the_name_index(registry: Registry) -> None:
+    """Batches insert many rows per statement; the name search index (a trigger, migration 0004) sees each."""
+    names = [f"Batch Index Test {n} K.K." for n in range(7)]
+    decisions = [decision(subject={**_DECISION["subject"], "legalName": {"en": name}}) for name in names]
+    with registry.session() as session:
+        lifecycle.issue_batch(
+            session=session, ctx=registry.context(), body=registry.acme, decisions=decisions, actor="test"
+        )
+    with registry.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO credentials_fts(credentials_fts, rank) VALUES ('integrity-check', 1)"
+        )
+        found = connection.exec_driver_sql(
+            "SELECT count(*) FROM credentials_fts WHERE credentials_fts MATCH '\"Index Test\"'"
+        ).scalar_one()
+    assert found == len(names)
 
 
 @pytest.fixture
