@@ -47,6 +47,7 @@ _PublicKeyObject = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 _PrivateKeyObject = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 _ES256 = ec.ECDSA(hashes.SHA256())
 _P256_COORDINATE = 32
+_SIGNATURE_BYTES = 64  # JWS form, both algorithms: Ed25519 R||S, ES256 r||s
 # JWK members that only a private key has (RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2).
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
@@ -129,13 +130,18 @@ class PublicKey:
 
     def verify(self, signature: bytes, data: bytes) -> bool:
         """True when `signature` (JWS form) is a valid signature of `data` by this key."""
+        # Anything but 64 bytes is no signature: PyNaCl would read a missing one as "signature + message joined".
+        if not isinstance(signature, bytes | bytearray | memoryview) or len(signature) != _SIGNATURE_BYTES:
+            return False
+        if not isinstance(data, bytes | bytearray | memoryview):
+            return False
         if self._sodium is not None:
             try:
-                self._sodium.verify(data, signature)  # checks the length: 64 bytes, no more, no less
+                self._sodium.verify(bytes(data), bytes(signature))
             except (CryptoError, ValueError, TypeError):
                 return False
             return True
-        if len(signature) != 2 * _P256_COORDINATE or not isinstance(self._key, ec.EllipticCurvePublicKey):
+        if not isinstance(self._key, ec.EllipticCurvePublicKey):
             return False
         r = int.from_bytes(signature[:_P256_COORDINATE], "big")
         s = int.from_bytes(signature[_P256_COORDINATE:], "big")

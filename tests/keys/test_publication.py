@@ -498,3 +498,19 @@ def test_a_bad_signature_is_false_never_an_exception(alg: str, tamper: Callable[
 
 
 _ED25519_ORDER = 2**252 + 27742317777372353535851937790883648493
+
+
+@pytest.mark.parametrize("alg", ["EdDSA", "ES256"])
+def test_odd_arguments_are_false_never_true_nor_an_exception(alg: str) -> None:
+    key = SigningKey.generate(Algorithm(alg))
+    signature = key.sign(b"message")
+    public = key.public_key
+
+    assert public.verify(
+        bytearray(signature), b"message"
+    )  # bytes-like forms of a good signature still verify
+    assert public.verify(memoryview(signature), bytearray(b"message"))
+    # PyNaCl reads a missing signature as "signature and message joined": that must never verify.
+    assert public.verify(None, signature + b"message") is False  # type: ignore[arg-type]
+    assert public.verify(signature.hex(), b"message") is False  # type: ignore[arg-type]
+    assert public.verify(signature, "message") is False  # type: ignore[arg-type]
