@@ -199,15 +199,34 @@ def _qr_modules(url: str) -> tuple[int, bytes]:
         import zxingcpp  # noqa: PLC0415 - the badges extra, loaded on first use
     except ImportError as e:
         raise BadgeRenderError("badges need the badges extra: pip install 'aigov[badges]'") from e
+    if not url:
+        raise BadgeRenderError("a QR code needs a page URL; this one is empty")
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate: zxing-cpp would fail with a C++ bad_cast
+        raise BadgeRenderError(f"the page URL is not encodable text: {e.reason}") from None
     try:
         code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    except ValueError as e:  # longer than a version 40 code holds at level M (2,331 bytes)
+    except (ValueError, RuntimeError) as e:  # longer than a version 40 code holds at level M (2,331 bytes)
         raise BadgeRenderError(f"the page URL does not fit in a QR code: {e}") from e
     image = code.to_image(scale=1, add_quiet_zones=True)
     modules = bytes(memoryview(cast(Any, image)))  # an Image is a buffer; zxingcpp.pyi does not say so
     side = image.shape[1]
-    if image.shape != (side, side) or len(modules) != side * side:  # pragma: no cover - zxing-cpp's contract
-        raise BadgeRenderError(f"unexpected QR image of shape {image.shape}")
+    # What the drawing relies on: a square of 17 + 4 x version modules inside a light quiet zone of _QUIET.
+    inner = side - 2 * _QUIET
+    light_margin = (
+        modules[: _QUIET * side]
+        + modules[-_QUIET * side :]
+        + bytes(b for row in range(_QUIET, side - _QUIET) for b in modules[row * side : row * side + _QUIET])
+    )
+    if (
+        image.shape != (side, side)
+        or len(modules) != side * side
+        or (inner - 17) % 4
+        or not 21 <= inner <= 177
+        or light_margin.strip(b"\xff")
+    ):  # pragma: no cover - zxing-cpp's contract, checked once per URL (cached)
+        raise BadgeRenderError(f"unexpected QR image from zxing-cpp (shape {image.shape})")
     return side, modules
 
 
@@ -529,6 +548,11 @@ def _draw_qr(canvas: _Canvas, page_url: str) -> None:
     side, modules = _qr_modules(page_url)
     box = _QR_BOX * k
     pixel = box // side
+    if pixel < 1:  # a code wider than its box would be drawn over the artwork, and would not scan
+        raise BadgeRenderError(
+            f"the page URL needs a QR code of {side} modules, more than a PNG at scale {k} has pixels for: use a "
+            "shorter URL or a larger scale"
+        )
     offset = (box - pixel * side) // 2
     canvas.draw.rectangle(
         (_QR_X * k, _QR_Y * k, _QR_X * k + box, _QR_Y * k + box),

@@ -238,6 +238,23 @@ def test_a_page_url_too_long_for_a_qr_code_is_refused_clearly(token: str) -> Non
         render_badge_png(token, page_url=too_long)
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("", "needs a page URL"), ("https://registry.example/\ud800", "not encodable text")],
+    ids=["empty", "lone-surrogate"],
+)
+def test_a_page_url_that_is_no_text_is_refused_clearly(token: str, url: str, message: str) -> None:
+    with pytest.raises(BadgeRenderError, match=message):
+        render_badge_svg(token, page_url=url)
+
+
+def test_a_qr_code_wider_than_its_png_box_is_refused_not_drawn_over_the_badge(token: str) -> None:
+    long = "https://registry.example/credentials/" + "a" * 1500  # > 150 modules with the quiet zone
+    with pytest.raises(BadgeRenderError, match="more than a PNG at scale 1 has pixels for"):
+        render_badge_png(token, page_url=long, scale=1)
+    assert decode(render_badge_png(token, page_url=long, scale=4)) == [long]  # 4 px a module scans
+
+
 # -- PNG ----------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", [None, "revoked"])
 def test_png_is_baked_once_uncompressed_and_its_qr_opens_the_page(token: str, status: str | None) -> None:
