@@ -529,7 +529,8 @@ def _conditions(
     return conditions
 
 
-_STATUS_COLUMN = 13  # `status` in _COLUMNS (and CredentialRecord, whose fields follow the same order)
+# `status` in _COLUMNS (and CredentialRecord, whose fields follow the same order), found rather than counted.
+_STATUS_COLUMN = [column.key for column in _COLUMNS].index("status")
 
 
 def _records(rows: Sequence[Any], now: datetime) -> list[CredentialRecord]:

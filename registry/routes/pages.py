@@ -9,6 +9,7 @@ page. Errors a person meets here are pages; errors a machine meets (by Accept) s
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -43,6 +44,8 @@ logger = logging.getLogger("registry")
 PAGE_SIZE = 20
 _RENDERED = RenderCache(max_entries=2048)  # certificate pages (≈ 6 KB each)
 _SEARCHED = RenderCache(max_entries=1024)  # search pages (≈ 15 KB each)
+_SEARCH_PARAMETERS = frozenset({"q", "status", "level", "issuer", "cursor", "lang"})
+_MAX_CACHED_QUERY = 1024
 _STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 _STATIC_FILES = ("site.css", "site.js")
 
@@ -208,9 +211,15 @@ async def home(request: Request) -> Response:
     context["bad_field"] = bad
     if bad:
         return view.render("home.html", context, status_code=400)
-    # The page follows from the language, the query (form values, language links) and what was found, all
-    # in the key: a query asked before whose results did not move is served without rendering again.
-    cache_key = (view.lang, str(request.url.query), repr(context))
+    # The page follows from the language, the query (form values, language links), the registry's address and
+    # what was found, all in the key: a query asked before whose results did not move is served without
+    # rendering again. Only the search form's own parameters, in a query of a sane length, are kept: anything
+    # else would let a client fill the cache with pages of its making.
+    query = request.url.query
+    if len(query) > _MAX_CACHED_QUERY or not params.keys() <= _SEARCH_PARAMETERS:
+        return view.render("home.html", context)
+    digest = hashlib.blake2b(repr(context).encode(), digest_size=16).digest()
+    cache_key = (view.lang, query, str(request.base_url), digest)
     body = _SEARCHED.get(cache_key)
     if body is None:
         response = view.render("home.html", context)

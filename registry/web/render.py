@@ -108,9 +108,11 @@ class RenderCache:
     certificate changes rarely: one read decides whether the bytes rendered before still hold.
     """
 
-    def __init__(self, *, max_entries: int) -> None:
+    def __init__(self, *, max_entries: int, max_bytes: int = 32 * 1024 * 1024) -> None:
         self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
         self._max = max_entries
+        self._max_bytes = max_bytes  # bounds memory whatever the pages weigh
+        self._bytes = 0
         self._lock = threading.Lock()  # the event loop and threadpool threads both use it
 
     def get(self, key: Hashable) -> bytes | None:
@@ -121,11 +123,15 @@ class RenderCache:
             return found
 
     def put(self, key: Hashable, body: bytes) -> None:
+        if len(body) > self._max_bytes // 64:  # an outsized page is served, not kept
+            return
         with self._lock:
+            replaced = self._entries.pop(key, None)
+            self._bytes += len(body) - (len(replaced) if replaced is not None else 0)
             self._entries[key] = body
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            while len(self._entries) > self._max or self._bytes > self._max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped)
 
 
 def _with_language(response: HTMLResponse, language: str, remember: bool, secure: bool) -> HTMLResponse:

@@ -257,11 +257,6 @@ def bodies(*, session: Session) -> list[CertificationBody]:
     return list(session.exec(select(CertificationBody).order_by(col(CertificationBody.slug))).all())
 
 
-def levels(*, session: Session) -> list[Level]:
-    """Every level of every scheme, in scheme order."""
-    return list(session.exec(select(Level).order_by(col(Level.scheme_id), col(Level.position))).all())
-
-
 def accreditations(*, session: Session) -> dict[int, list[Accreditation]]:
     """Every accreditation (scheme, levels, period, state), by certification body id."""
     found: dict[int, list[Accreditation]] = {}

@@ -24,9 +24,11 @@ from registry.bodies import add_scheme, create_body
 from registry.db import make_engine
 from registry.migrate import upgrade
 from registry.models import CertificationBodyCreate
+from registry.routes import pages
 from registry.routes.pages import PAGE_SIZE, preferred_type
 from registry.tokens import Scope, create_token
 from registry.web import checking, views
+from registry.web.render import RenderCache
 from verifier import extract_badge
 
 from .conftest import HOSTILE_NAME, NOW, Site, decision
@@ -267,6 +269,28 @@ def test_a_search_page_asked_again_shows_what_changed(client: TestClient, site: 
     assert _rows(again) == [credential_id]
     assert "status-suspended" in again
     assert "status-active" not in again
+
+
+def test_the_search_page_cache_keeps_only_the_forms_own_queries(client: TestClient) -> None:
+    """A client cannot fill the cache with pages of its making: unknown parameters or an outsized query are
+    answered, rendered each time, and not kept; the cache is bounded in bytes whatever the pages weigh."""
+    kept_before = len(pages._SEARCHED._entries)
+    padded = client.get("/", params={"q": "Company", "pad": "x" * 5000})
+    assert padded.status_code == 200
+    tracked = client.get("/", params={"q": "Company", "utm_source": "newsletter"})
+    assert tracked.status_code == 200
+    assert len(pages._SEARCHED._entries) == kept_before
+    assert client.get("/", params={"q": "Company", "status": "active"}).status_code == 200
+    assert len(pages._SEARCHED._entries) == kept_before + 1  # the form's own query is kept
+
+    cache = RenderCache(max_entries=100, max_bytes=64 * 1000)
+    for n in range(100):
+        cache.put(n, b"z" * 900)
+    assert cache._bytes <= 64 * 1000
+    assert cache.get(0) is None  # the oldest went first
+    assert cache.get(99) == b"z" * 900
+    cache.put("huge", b"z" * 2000)  # over a 64th of the budget: served by the caller, never kept
+    assert cache.get("huge") is None
 
 
 def test_pagination(client: TestClient, site: Site) -> None:
