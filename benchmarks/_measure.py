@@ -56,9 +56,12 @@ def compare_many(
     for time_it in timers.values():  # warm caches, lazy imports, JIT
         time_it(max(1, number // 10))
     samples: dict[str, list[float]] = {key: [] for key in timers}
-    for _ in range(rounds):
-        for key, time_it in timers.items():
-            samples[key].append(time_it(number))
+    order = list(timers)
+    for n in range(rounds):
+        # Each round starts with a different timer: whatever one leaves behind (a Node process's background
+        # GC and compiler threads, caches filled by another library) must not always land on the same one.
+        for key in order[n % len(order) :] + order[: n % len(order)]:
+            samples[key].append(timers[key](number))
     out = []
     for ref in references:
         ratios = [s / r for s, r in zip(samples[""], samples[ref], strict=True)]
