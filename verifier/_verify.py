@@ -46,7 +46,6 @@ _ALLOWED_ALGS = {"EdDSA": Algorithm.EDDSA, "Ed25519": Algorithm.EDDSA, "ES256": 
 _DID_URL = re.compile(r"did:[a-z0-9]+(:[A-Za-z0-9._%-]*)*:[A-Za-z0-9._%-]+#[A-Za-z0-9._~!$&'()*+,;=:@/?%-]+")
 _NUMERIC_DATES = ("iat", "nbf", "exp")
 _PASSED = Outcome.PASSED
-_ALL_PASSED = {Outcome.PASSED}
 # CheckResult is a NamedTuple; tuple.__new__ builds one without the Python-level __new__ namedtuple adds,
 # which matters for the dozen results of every verification.
 _new_check = tuple.__new__
@@ -134,11 +133,14 @@ class _Run:
         return self.result(credential)
 
     def result(self, credential: dict[str, Any] | None) -> VerificationResult:
-        outcomes = {c[1] for c in self.checks}
-        if outcomes == _ALL_PASSED:
+        for check in self.checks:  # by identity: an Outcome's hash is a Python-level call
+            if check[1] is not _PASSED:
+                break
+        else:
             return VerificationResult(
                 Verdict.VALID, tuple(self.checks), _valid_summary(credential, self.issuer), credential
             )
+        outcomes = {c[1] for c in self.checks}
         if Outcome.FAILED in outcomes:
             verdict = Verdict.INVALID
             first = next(c for c in self.checks if c.outcome is Outcome.FAILED)
@@ -198,7 +200,11 @@ class _Run:
             )
         # Only now is the payload authentic enough to say when it was signed.
         payload = jws.payload
-        self.times = {c: _from_ts(payload[c]) for c in _NUMERIC_DATES if c in payload}
+        times: dict[str, datetime | None] = {}
+        for claim in _NUMERIC_DATES:
+            if claim in payload:
+                times[claim] = _from_ts(payload[claim])
+        self.times = times
         signed_at = self.times.get("iat") or self.times.get("nbf")
         unusable = _key_unusable(key, signed_at)
         if unusable:
@@ -415,10 +421,11 @@ class _Run:
                 "the credential has no credentialStatus: revocation cannot be checked",
             )
             return
+        append = self.checks.append
         for entry in entries if isinstance(entries, list) else [entries]:
-            outcome, detail, problem = self.status_entry(entry, issuer_id)
             purpose = entry.get("statusPurpose")
-            self.add(f"status.{purpose}" if isinstance(purpose, str) else "status", outcome, detail, problem)
+            name = f"status.{purpose}" if isinstance(purpose, str) else "status"
+            append(_new_check(CheckResult, (name, *self.status_entry(entry, issuer_id))))
 
     def status_entry(self, entry: dict[str, Any], issuer_id: str) -> tuple[Outcome, str, str | None]:
         if entry.get("type") != "BitstringStatusListEntry":
@@ -478,23 +485,18 @@ class _Run:
         stale = self.trust.bundle_age_problem(url, now)
         if stale:
             return Outcome.INDETERMINATE, f"{purpose} status unknown: {stale}", problems.STALE_BUNDLE
+        bits = snapshot.bits
         try:
-            index = parse_index(entry.get("statusListIndex"), size=len(snapshot.bits))
+            index = parse_index(entry.get("statusListIndex"), size=len(bits))
         except StatusListError as e:
             return Outcome.FAILED, f"{purpose} status: {e}", e.problem
-        age = (
-            f" (snapshot of {_fmt(snapshot.valid_from)}, {_age(now - snapshot.valid_from)} old)"
-            if snapshot.valid_from
-            else ""
-        )
-        if snapshot.bits.get(index):
+        taken = snapshot.valid_from
+        age = f" (snapshot of {_fmt(taken)}, {_age(now - taken)} old)" if taken else ""
+        flagged = _PAST.get(purpose) or f"flagged for {purpose}"
+        if bits.get(index):
             problem = _STATUS_PURPOSE_PROBLEM.get(purpose, problems.STATUS_VERIFICATION_ERROR)
-            return (
-                Outcome.FAILED,
-                f"the credential is {_PAST.get(purpose, 'flagged for ' + purpose)}{age}",
-                problem,
-            )
-        return Outcome.PASSED, f"not {_PAST.get(purpose, 'flagged for ' + purpose)}{age}", None
+            return Outcome.FAILED, f"the credential is {flagged}{age}", problem
+        return _PASSED, f"not {flagged}{age}", None
 
     # -- status list credentials -------------------------------------------------------------------------------
     def status_list(self, token: str | bytes) -> tuple[VerificationResult, Credential | None]:
@@ -634,7 +636,7 @@ def _types(payload: dict[str, Any]) -> list[Any]:
 
 
 def _from_ts(value: object) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):  # a tuple: faster than int | float
         return None
     try:
         return datetime.fromtimestamp(value, UTC)
