@@ -9,8 +9,7 @@ and against two independent JOSE implementations.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from keys import b64url_decode
 from verifier import problems
@@ -19,6 +18,7 @@ from verifier._json import loads
 # A credential is a few KB; a status list credential for 16,777,216 entries of random bits is ~2.8 MB. Callers
 # pass their own cap; this default refuses a 5 MB token before any decoding.
 DEFAULT_MAX_TOKEN_BYTES = 1024 * 1024
+_new_jws = tuple.__new__  # builds a CompactJws without the Python-level __new__ a NamedTuple adds
 
 
 class JwsError(ValueError):
@@ -29,9 +29,12 @@ class JwsError(ValueError):
         self.problem = problem
 
 
-@dataclass(frozen=True, slots=True)
-class CompactJws:
-    """The decoded parts of a compact JWS, with the exact bytes its signature covers."""
+class CompactJws(NamedTuple):
+    """The decoded parts of a compact JWS, with the exact bytes its signature covers.
+
+    A NamedTuple rather than a frozen dataclass: built once per verification, and a frozen dataclass sets each
+    field through object.__setattr__.
+    """
 
     header: dict[str, Any]
     header_segment: bytes
@@ -88,4 +91,4 @@ def parse_compact(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTE
         signature = b64url_decode(signature_b64)
     except ValueError as e:
         raise JwsError(f"signature: {e}") from e
-    return CompactJws(header, header_b64, payload, signing_input, signature, size)
+    return _new_jws(CompactJws, (header, header_b64, payload, signing_input, signature, size))
