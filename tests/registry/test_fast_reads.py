@@ -12,17 +12,29 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from registry.app import RegistryApp
 from registry.db import AsyncPgReader, LoopReader
+from registry.routes.credentials import (
+    _NOT_FOUND,
+    _PG_CONCURRENT_READS,
+    _on_postgres,
+    _record_postgres,
+    _record_session,
+    _token_postgres,
+    _token_session,
+)
 from registry.routes.status import fast_response, fast_response_async
 
 if TYPE_CHECKING:
@@ -33,6 +45,9 @@ _VOLATILE = {"date"}
 # The loop reader is for SQLite only: on PostgreSQL the records and tokens take the threadpool path, which the
 # rest of the suite runs on both backends.
 on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+on_postgres = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 @pytest.fixture
@@ -182,6 +197,115 @@ def test_credential_records_both_ways(sqlite_client: TestClient, registry: Regis
     for unknown in ("00000000-0000-4000-8000-000000000000", "not-a-uuid"):
         fast, slow = both_ways(client, lambda u=unknown: client.get(f"/api/v1/credentials/{u}"))
         assert (fast.status_code, slow.status_code) == (404, 404)
+
+
+@pytest.fixture
+def tokyo(registry: Registry) -> Iterator[sa.Engine]:
+    """An engine whose sessions read timestamptz in Tokyo time (the record must still say UTC)."""
+    engine = sa.create_engine(
+        registry.settings.database_url, connect_args={"options": "-c TimeZone=Asia/Tokyo"}
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@on_postgres
+def test_postgresql_records_read_with_plain_sql_are_the_session_records(
+    client: TestClient, registry: Registry, token: str, tokyo: sa.Engine
+) -> None:
+    """On PostgreSQL the record and the token are read with plain SQL: byte for byte the session's answer."""
+    engine, url = registry.engine, registry.settings.public_url
+
+    def assert_plain_is_session(credential_id: str) -> dict[str, Any]:
+        key = uuid.UUID(credential_id)
+        plain = _record_postgres(engine, key, url)
+        assert isinstance(plain, bytes)
+        assert plain == _record_session(engine, key, url) == _record_postgres(tokyo, key, url)
+        assert _token_postgres(engine, key) == _token_session(engine, key)
+        served = client.get(f"/api/v1/credentials/{credential_id}")
+        assert (served.status_code, served.content) == (200, plain)
+        signed = client.get(f"/api/v1/credentials/{credential_id}/credential.jwt")
+        assert (signed.status_code, signed.text) == (200, _token_session(engine, key))
+        record: dict[str, Any] = served.json()
+        return record
+
+    subject = {
+        "id": "did:web:zürich.example",
+        "legalName": {"en": "Ünïcödé & Søn — “AI” 🤖", "ja": "株式会社ｱｲ・テスト〜"},
+        "corporateNumber": "7000012050002",
+        "website": "https://zürich.example/ä?q=1",
+    }
+    plain = issue(client, registry, token, subject=subject)
+    assert_plain_is_session(plain["id"])  # the first read: before any event but its issuance
+    changed = issue(client, registry, token)
+    registry.clock.advance(days=3)
+    change(
+        client,
+        registry,
+        token,
+        f"{changed['id']}/suspend",
+        {"reasonCode": "nonconformity", "reason": "監査 ✗"},
+    )
+    assert assert_plain_is_session(changed["id"])["status"] == "suspended"
+    registry.clock.advance(days=3)
+    change(client, registry, token, f"{changed['id']}/reinstate", {"reason": "fixed: “ok”"})
+    change(client, registry, token, f"{changed['id']}/revoke", {"reasonCode": "misuse_of_mark"})
+    revoked = assert_plain_is_session(changed["id"])
+    assert (revoked["status"], [event["action"] for event in revoked["history"]]) == (
+        "revoked",
+        ["issued", "suspended", "reinstated", "revoked"],
+    )
+    old = issue(client, registry, token)
+    registry.clock.advance(days=30)
+    renewal = client.post(
+        f"/api/v1/credentials/{old['id']}/renew",
+        json=registry.decision(assessedOn="2026-11-20"),
+        headers=registry.bearer(token),
+    ).json()
+    assert assert_plain_is_session(old["id"])["supersededBy"] == renewal["id"]
+    assert assert_plain_is_session(renewal["id"])["status"] == "active"
+    names = assert_plain_is_session(plain["id"])
+    assert (names["legalNameEn"], names["legalNameJa"]) == tuple(subject["legalName"].values())
+    unknown = uuid.UUID("00000000-0000-4000-8000-000000000000")
+    assert _record_postgres(engine, unknown, url) is _record_session(engine, unknown, url) is _NOT_FOUND
+    assert _token_postgres(engine, unknown) is _token_session(engine, unknown) is _NOT_FOUND
+    for suffix in ("", "/credential.jwt"):
+        for missing in (str(unknown), "not-a-uuid"):
+            response = client.get(f"/api/v1/credentials/{missing}{suffix}")
+            assert response.status_code == 404
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.json()["type"] == "urn:aigov:problem:not-found"
+    # The pooled connections went back read-write at READ COMMITTED: writes through the same engine still work.
+    change(client, registry, token, f"{plain['id']}/suspend", {"reasonCode": "other"})
+    with registry.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW transaction_isolation").scalar() == "read committed"
+        assert connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "off"
+    with tokyo.connect() as connection:
+        assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "Asia/Tokyo"
+
+
+def test_postgresql_reads_run_at_most_so_many_at_once() -> None:
+    """A burst of record reads holds no more pooled connections than the pool keeps (see _on_postgres)."""
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def read() -> object:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return "read"
+
+    async def burst() -> list[object]:
+        return list(await asyncio.gather(*(_on_postgres(read) for _ in range(3 * _PG_CONCURRENT_READS))))
+
+    assert asyncio.run(burst()) == ["read"] * 3 * _PG_CONCURRENT_READS
+    assert 1 < peak <= _PG_CONCURRENT_READS
+    assert asyncio.run(burst()) == ["read"] * 3 * _PG_CONCURRENT_READS  # on another event loop
 
 
 @on_sqlite
