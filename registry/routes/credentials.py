@@ -286,23 +286,46 @@ def _record_sqlite(credential_id: uuid.UUID, public_url: str, connection: sqlite
         name: (_CONVERTERS[name](value) if name in _CONVERTERS else value)
         for name, value in zip(_COLUMNS, row, strict=False)
     }
+    return _record_from_rows(
+        credential_id,
+        public_url,
+        values,
+        row,
+        events,
+        at=lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC),
+        payload=json.loads,
+    )
+
+
+def _record_from_rows(
+    credential_id: uuid.UUID,
+    public_url: str,
+    values: dict[str, Any],
+    row: Sequence[Any],
+    events: Sequence[Sequence[Any]],
+    *,
+    at: Callable[[Any], datetime],
+    payload: Callable[[Any], Any],
+) -> bytes:
+    """The record's JSON from the plain-SQL rows of _RECORD_SQL (its columns already converted to `values`)
+    and _HISTORY_SQL, whose `at` and `payload` each driver returns in its own form."""
     values["token"] = ""  # not read (see _COLUMNS); _detail does not use it
     body = CertificationBody.model_construct(slug=row[-2], did=row[-1])
     history = [
         Event.model_construct(
             seq=seq,
-            at=datetime.fromisoformat(at).replace(tzinfo=UTC),
+            at=at(moment),
             actor=actor,
             action=action,
             reason_code=reason_code,
             reason=reason,
-            payload=json.loads(payload),
+            payload=payload(data),
             prev_hash=prev_hash,
             hash=hash_,
             issuer_id=issuer_id,
             credential_id=credential_id,
         )
-        for seq, at, actor, action, reason_code, reason, payload, prev_hash, hash_, issuer_id in events
+        for seq, moment, actor, action, reason_code, reason, data, prev_hash, hash_, issuer_id in events
     ]
     return _detail(lifecycle.detached(values), body, history, public_url)
 
@@ -334,25 +357,15 @@ def _record_postgres(engine: Engine, credential_id: uuid.UUID, public_url: str) 
         name: (_UTC.process_result_value(value, dialect) if name in _PG_DATETIMES else value)
         for name, value in zip(_COLUMNS, row, strict=False)
     }
-    values["token"] = ""  # not read (see _COLUMNS); _detail does not use it
-    body = CertificationBody.model_construct(slug=row[-2], did=row[-1])
-    history = [
-        Event.model_construct(
-            seq=seq,
-            at=cast(datetime, _UTC.process_result_value(at, dialect)),
-            actor=actor,
-            action=action,
-            reason_code=reason_code,
-            reason=reason,
-            payload=payload,
-            prev_hash=prev_hash,
-            hash=hash_,
-            issuer_id=issuer_id,
-            credential_id=credential_id,
-        )
-        for seq, at, actor, action, reason_code, reason, payload, prev_hash, hash_, issuer_id in events
-    ]
-    return _detail(lifecycle.detached(values), body, history, public_url)
+    return _record_from_rows(
+        credential_id,
+        public_url,
+        values,
+        row,
+        events,
+        at=lambda moment: cast(datetime, _UTC.process_result_value(moment, dialect)),
+        payload=lambda data: data,  # psycopg decodes JSON itself
+    )
 
 
 def _token_postgres(engine: Engine, credential_id: uuid.UUID) -> object:
