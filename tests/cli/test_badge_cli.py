@@ -29,7 +29,7 @@ def _require(ok: bool, reason: str) -> None:
 
 
 _require(
-    all(importlib.util.find_spec(name) for name in ("PIL", "zxingcpp", "qrcode")),
+    all(importlib.util.find_spec(name) for name in ("PIL", "zxingcpp")),
     "the badges extra is not installed: pip install 'aigov[badges]'",
 )
 _require(any(path.is_file() for path in FONT_CANDIDATES), "no CJK font: apt-get install fonts-ipafont-gothic")

@@ -33,8 +33,8 @@ from verifier import (
 
 
 def _require_badges_extra() -> None:
-    """Skip without the badges extra (pillow, zxing-cpp, qrcode), or fail under AIGOV_REQUIRE_ALL=1."""
-    missing = [name for name in ("PIL", "zxingcpp", "qrcode") if importlib.util.find_spec(name) is None]
+    """Skip without the badges extra (pillow, zxing-cpp), or fail under AIGOV_REQUIRE_ALL=1."""
+    missing = [name for name in ("PIL", "zxingcpp") if importlib.util.find_spec(name) is None]
     if missing:
         reason = (
             f"the badges extra is not installed (missing {', '.join(missing)}): pip install 'aigov[badges]'"

@@ -27,8 +27,8 @@ FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_
 
 
 def _require_badges_extra() -> None:
-    """The PNG renderer needs pillow and qrcode: skip without them, fail under AIGOV_REQUIRE_ALL=1."""
-    missing = [name for name in ("PIL", "qrcode") if importlib.util.find_spec(name) is None]
+    """The PNG renderer needs pillow and zxing-cpp: skip without them, fail under AIGOV_REQUIRE_ALL=1."""
+    missing = [name for name in ("PIL", "zxingcpp") if importlib.util.find_spec(name) is None]
     if missing:
         reason = (
             f"the badges extra is not installed (missing {', '.join(missing)}): pip install 'aigov[badges]'"
