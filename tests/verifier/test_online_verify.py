@@ -236,7 +236,13 @@ def _truncated_gzip_list(world: World) -> str:
             problems.STATUS_VERIFICATION_ERROR,
             "truncated GZIP",
         ),
-        (lambda w: w.status_tokens[w.revocation_url][:-40], problems.STATUS_VERIFICATION_ERROR, "parse"),
+        # Cut mid-payload, so it always lacks a segment: cutting into the signature can leave canonical
+        # base64url (1 in 16) and then fails as a signature, not a parse.
+        (
+            lambda w: w.status_tokens[w.revocation_url].rsplit(".", 1)[0][:-20],
+            problems.STATUS_VERIFICATION_ERROR,
+            "parse",
+        ),
         (
             lambda w: w.status_tokens[w.suspension_url],
             problems.STATUS_VERIFICATION_ERROR,
