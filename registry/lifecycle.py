@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
@@ -465,6 +465,44 @@ def _append_events(
 # -- status changes -------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Transition:
+    """A status change: from which states, which list's bit to set or clear, and what it is recorded as."""
+
+    verb: str
+    allowed: frozenset[CredentialStatus]
+    purpose: StatusPurpose
+    value: bool
+    status: CredentialStatus
+    action: Action
+
+
+_SUSPEND = _Transition(
+    "suspend",
+    frozenset({CredentialStatus.ACTIVE}),
+    StatusPurpose.SUSPENSION,
+    True,
+    CredentialStatus.SUSPENDED,
+    Action.SUSPENDED,
+)
+_REINSTATE = _Transition(
+    "reinstate",
+    frozenset({CredentialStatus.SUSPENDED}),
+    StatusPurpose.SUSPENSION,
+    False,
+    CredentialStatus.ACTIVE,
+    Action.REINSTATED,
+)
+_REVOKE = _Transition(
+    "revoke",
+    frozenset({CredentialStatus.ACTIVE, CredentialStatus.SUSPENDED}),
+    StatusPurpose.REVOCATION,
+    True,
+    CredentialStatus.REVOKED,
+    Action.REVOKED,
+)
+
+
 def suspend(
     *,
     session: Session,
@@ -477,28 +515,9 @@ def suspend(
 ) -> Credential:
     """Suspend an active certificate (reversible): sets its bit in the suspension list."""
     _check_reason(reason_code)
-
-    def work(now: datetime) -> Credential:
-        connection = session.connection()
-        credential = _locked(connection, body, credential_id)
-        _require(credential, {CredentialStatus.ACTIVE}, "suspend")
-        return _change(
-            connection,
-            session,
-            ctx,
-            body,
-            credential,
-            purpose=StatusPurpose.SUSPENSION,
-            value=True,
-            status=CredentialStatus.SUSPENDED,
-            action=Action.SUSPENDED,
-            actor=actor,
-            now=now,
-            reason_code=reason_code,
-            reason=reason,
-        )
-
-    return _transaction(session, ctx, work)
+    return _transition(
+        session, ctx, body, credential_id, _SUSPEND, actor=actor, reason_code=reason_code, reason=reason
+    )
 
 
 def reinstate(
@@ -511,28 +530,9 @@ def reinstate(
     reason: str | None = None,
 ) -> Credential:
     """Lift a suspension: clears the credential's bit in the suspension list."""
-
-    def work(now: datetime) -> Credential:
-        connection = session.connection()
-        credential = _locked(connection, body, credential_id)
-        _require(credential, {CredentialStatus.SUSPENDED}, "reinstate")
-        return _change(
-            connection,
-            session,
-            ctx,
-            body,
-            credential,
-            purpose=StatusPurpose.SUSPENSION,
-            value=False,
-            status=CredentialStatus.ACTIVE,
-            action=Action.REINSTATED,
-            actor=actor,
-            now=now,
-            reason_code=None,
-            reason=reason,
-        )
-
-    return _transaction(session, ctx, work)
+    return _transition(
+        session, ctx, body, credential_id, _REINSTATE, actor=actor, reason_code=None, reason=reason
+    )
 
 
 def revoke(
@@ -547,21 +547,36 @@ def revoke(
 ) -> Credential:
     """Revoke an active or suspended certificate. Final: sets its bit in the revocation list."""
     _check_reason(reason_code)
+    return _transition(
+        session, ctx, body, credential_id, _REVOKE, actor=actor, reason_code=reason_code, reason=reason
+    )
 
+
+def _transition(
+    session: Session,
+    ctx: Context,
+    body: CertificationBody,
+    credential_id: uuid.UUID,
+    transition: _Transition,
+    *,
+    actor: str,
+    reason_code: ReasonCode | None,
+    reason: str | None,
+) -> Credential:
     def work(now: datetime) -> Credential:
         connection = session.connection()
         credential = _locked(connection, body, credential_id)
-        _require(credential, {CredentialStatus.ACTIVE, CredentialStatus.SUSPENDED}, "revoke")
+        _require(credential, transition.allowed, transition.verb)
         return _change(
             connection,
             session,
             ctx,
             body,
             credential,
-            purpose=StatusPurpose.REVOCATION,
-            value=True,
-            status=CredentialStatus.REVOKED,
-            action=Action.REVOKED,
+            purpose=transition.purpose,
+            value=transition.value,
+            status=transition.status,
+            action=transition.action,
             actor=actor,
             now=now,
             reason_code=reason_code,
@@ -634,7 +649,7 @@ def _locked(connection: Connection, body: CertificationBody, credential_id: uuid
     return detached(dict(row))
 
 
-def _require(credential: Credential, allowed: set[CredentialStatus], verb: str) -> None:
+def _require(credential: Credential, allowed: Set[CredentialStatus], verb: str) -> None:
     status = CredentialStatus(credential.status)
     if status in allowed:
         return
