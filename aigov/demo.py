@@ -554,6 +554,14 @@ def run_demo(*, serve: bool, port: int | None) -> int:
     started = time.monotonic()
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
     url = public_url(port)
+    # Credential ids, status list URLs and DIDs name the URL chosen on the first run: serving the registry on
+    # another port would make every online check of its own certificates fail, so that is refused.
+    listen = urlsplit(url).port or DEFAULT_PORT
+    if port is not None and port != listen:
+        raise DemoError(
+            f"this demo's certificates name {url}, chosen on its first run: serve it with --port {listen}, "
+            f"or rm -rf {DEMO_DIR} to start afresh on port {port}"
+        )
     print(f"aigov demo: an EXAMPLE registry for {url}, everything in {DEMO_DIR}/")
     print(passphrase_note())
     os.environ.update(demo_environment(url))
@@ -575,12 +583,9 @@ def run_demo(*, serve: bool, port: int | None) -> int:
         f"✔ for offline checks: valid/suspended/revoked.jwt, {ISSUER_DID_FILE.name}, status lists, in {DEMO_DIR}/"
     )
 
-    listen = free_port(port or urlsplit(url).port or DEFAULT_PORT, exact=port is not None)
-    print_next_steps(f"http://{HOST}:{listen}", issued, lists)
-    if listen != urlsplit(url).port:
-        print(
-            f"\nNote: port {listen}, but the certificates name {url}, chosen on the first run (rm -rf {DEMO_DIR} to start afresh)"
-        )
+    if serve:
+        free_port(listen, exact=True)  # in use: say so now, before printing where to go
+    print_next_steps(url, issued, lists)
     print(f"\nReady in {time.monotonic() - started:.1f} s.", end=" ")
     if serve:
         print(f"Serving http://{HOST}:{listen} — Ctrl-C to stop.\n", flush=True)

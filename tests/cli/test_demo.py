@@ -186,6 +186,12 @@ def test_demo_seeds_the_registry_once_and_what_it_prints_works(
     assert links(second.stdout) == opened
     assert credential_count(tmp_path) == 20
     assert (demo / "token").read_text(encoding="ascii") == token
+    # Its certificates name the first run's port: serving them on another would break every online check.
+    moved = run_demo(tmp_path, "--no-serve", "--port", str(free_port()))
+    assert moved.returncode == 1
+    assert f"this demo's certificates name {base}" in moved.stderr
+    assert f"--port {base.rsplit(':', 1)[1]}" in moved.stderr
+    assert "Traceback" not in moved.stderr
 
     check_served_registry(tmp_path, base, opened)
 
