@@ -48,6 +48,9 @@ def limited(registry: Registry) -> Iterator[Any]:
     def make(address: str = "192.0.2.10", **overrides: Any) -> TestClient:
         settings = registry.settings.model_copy(update={"rate_limit_enabled": True, **overrides})
         app = create_app(settings, clock=registry.clock, key_cache=registry.key_cache)
+        # A stopped clock for the buckets: on time.monotonic a slow run (>= 1 s) refills and Retry-After drops.
+        [rate_limit] = [middleware for middleware in app.user_middleware if middleware.cls is RateLimit]
+        rate_limit.kwargs["clock"] = Clock()
         client = TestClient(app, client=(address, 40000))
         client.__enter__()
         clients.append(client)
