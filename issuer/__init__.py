@@ -7,8 +7,10 @@ from issuer._badge import BadgeRenderError, render_badge_png, render_badge_svg, 
 from issuer._build import (
     IssuerIdentity,
     StatusSlot,
+    achievement,
     build_credential,
     build_status_list_credential,
+    scheme_url,
     validity_end,
 )
 from issuer._decision import CertificationDecision, Company
@@ -22,7 +24,6 @@ from issuer._trustlist import (
     ListedBody,
     build_bundle,
     build_trust_list,
-    scheme_url,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "SchemeError",
     "SelfCheckError",
     "StatusSlot",
+    "achievement",
     "build_bundle",
     "build_credential",
     "build_status_list_credential",

@@ -9,7 +9,7 @@ from typing import Any
 
 from issuer._decision import CertificationDecision
 from issuer._errors import DecisionError
-from issuer._scheme import Scheme
+from issuer._scheme import Level, Scheme
 from verifier import AIGOV_CONTEXT_PATH, AIGOV_SCHEMA_PATH, OB3_CONTEXT, VC2_CONTEXT, format_date_time_stamp
 
 
@@ -62,6 +62,23 @@ def add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def achievement(scheme: Scheme, level: Level, registry_url: str) -> dict[str, Any]:
+    """A level as an Open Badges 3.0 Achievement: what certificates of that level embed, and what the registry
+    serves at its id."""
+    return {
+        "id": f"{scheme_url(registry_url, scheme.id)}/levels/{level.id}",
+        "type": ["Achievement"],
+        "name": level.name.en or level.name.ja or level.id,
+        "description": level.description,
+        "criteria": {"narrative": level.criteria},
+    }
+
+
+def scheme_url(registry_url: str, scheme_id: str) -> str:
+    """A scheme's identifier: the prefix of the achievement ids of its levels."""
+    return f"{registry_url}/schemes/{scheme_id}"
+
+
 def build_credential(
     decision: CertificationDecision,
     *,
@@ -98,13 +115,7 @@ def build_credential(
         subject["corporateNumber"] = company.corporate_number
     if company.website:
         subject["website"] = company.website
-    subject["achievement"] = {
-        "id": f"{registry_url}/schemes/{scheme.id}/levels/{level.id}",
-        "type": ["Achievement"],
-        "name": level_name,
-        "description": level.description,
-        "criteria": {"narrative": level.criteria},
-    }
+    subject["achievement"] = achievement(scheme, level, registry_url)
     subject["certification"] = {
         "certificateNumber": decision.certificate_number,
         "scheme": scheme.name.en or scheme.name.ja,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from issuer._build import scheme_url
 from keys import KeyRecord, KeyState, format_date_time_stamp
 from verifier import (
     BUNDLE_PATH,
@@ -48,11 +49,6 @@ class ListedBody:
     name_ja: str | None
     keys: Sequence[KeyRecord]
     accreditations: Sequence[AccreditationEntry] = field(default_factory=tuple)
-
-
-def scheme_url(registry_url: str, scheme_id: str) -> str:
-    """A scheme's identifier: the prefix of the achievement ids of its levels (issuer/_build.py)."""
-    return f"{registry_url}/schemes/{scheme_id}"
 
 
 def _time(moment: datetime) -> str:

@@ -1,12 +1,13 @@
 """One router per resource."""
 
-from registry.routes import credentials, documents, health, identity, pages, status, trust
+from registry.routes import credentials, documents, health, identity, pages, schemes, status, trust
 
 ROUTERS = (
     credentials.router,
     status.router,
     identity.router,
     documents.router,
+    schemes.router,
     trust.router,
     health.router,
     pages.router,
