@@ -75,7 +75,7 @@ def create_app(
         version=API_VERSION,
         summary="Verifiable AI governance certificates: issuance, status lists and public records.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # registry.routes.apidocs: the same page, its scripts pinned
         redoc_url=None,
     )
     app.state.settings = settings

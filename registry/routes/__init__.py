@@ -1,6 +1,6 @@
 """One router per resource."""
 
-from registry.routes import credentials, documents, health, identity, pages, schemes, status, trust
+from registry.routes import apidocs, credentials, documents, health, identity, pages, schemes, status, trust
 
 ROUTERS = (
     credentials.router,
@@ -11,6 +11,7 @@ ROUTERS = (
     trust.router,
     health.router,
     pages.router,
+    apidocs.router,
 )
 
 __all__ = ["ROUTERS"]

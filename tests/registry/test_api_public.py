@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -152,3 +155,27 @@ def test_health_and_openapi(client: TestClient) -> None:
     issue_operation = paths["/api/v1/credentials"]["post"]
     assert "application/problem+json" in issue_operation["responses"]["422"]["content"]
     assert client.get("/docs").status_code == 200
+
+
+def test_the_api_docs_page_runs_only_pinned_swagger_ui(client: TestClient) -> None:
+    """Operators paste tokens into /docs: its scripts are one pinned release with integrity hashes, and the
+    page's CSP admits nothing else (no other origin, no other inline script)."""
+    response = client.get("/docs")
+    page, csp = response.text, response.headers["content-security-policy"]
+
+    assert response.headers["content-type"].startswith("text/html")
+    sources = re.findall(r'<(?:script|link)[^>]* (?:src|href)="([^"]+)"', page)
+    assert sources == [
+        "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/swagger-ui.css",
+        "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/swagger-ui-bundle.js",
+    ]
+    assert len(re.findall(r'integrity="sha384-[A-Za-z0-9+/]{64}" crossorigin="anonymous"', page)) == 2
+    [inline] = re.findall(r"<script>(.*?)</script>", page, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    directives = dict(part.strip().split(" ", 1) for part in csp.split(";"))
+    assert directives["script-src"] == (
+        f"https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/swagger-ui-bundle.js 'sha256-{digest}'"
+    )
+    assert directives["default-src"] == "'none'"
+    assert directives["connect-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
