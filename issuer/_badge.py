@@ -2,8 +2,9 @@
 
 The SVG is written by hand from a template (string building is ~20x cheaper than any SVG library, and the
 2 ms budget allows nothing else); every credential string goes through `html.escape`, so a company name with
-markup in it shows as text. The text drawn is exactly `verifier.badge_text(...)`, which is what the verifier
-expects back when it compares a badge's picture with its credential. Baking follows Open Badges 3.0 §5.3:
+markup in it shows as text. The template is the verifier's, `verifier.badge_svg` (text `verifier.badge_text`):
+the verifier holds a badge against exactly that picture, so the renderer adds only the QR code, and refuses a
+page URL that the verifier would refuse (`verifier.page_url_problem`). Baking follows Open Badges 3.0 §5.3:
 SVG gets one `<openbadges:credential verify="JWS">` right after the `<svg>` tag; PNG one uncompressed `iTXt`
 chunk with keyword `openbadgecredential`.
 
@@ -21,14 +22,11 @@ zxing-cpp also reads QR codes (verifier._qr), so one compiled library does both.
 from __future__ import annotations
 
 import functools
-import hashlib
-import html
 import io
 import json
 import math
 import re
 import struct
-import unicodedata
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +34,7 @@ from typing import Any, cast
 
 from issuer._errors import IssuerError
 from keys import b64url_decode
-from verifier import badge_text
+from verifier import BADGE_LAYOUT, badge_svg, badge_text, page_url_problem
 
 # Debian's CJK fonts, first found wins (fonts-ipafont-gothic is what .ci/run installs).
 FONT_CANDIDATES = (
@@ -46,9 +44,8 @@ FONT_CANDIDATES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
 )
-_FONT_FAMILY = "'IPAPGothic','IPAGothic','IPAexGothic','Noto Sans CJK JP','Hiragino Kaku Gothic ProN','Yu Gothic','Meiryo',sans-serif"
-_STATUS_COLOURS = {"valid": "#1b7f3b", "suspended": "#a05a00", "revoked": "#b3261e", "expired": "#55595e"}
-_NAVY, _GOLD = "#14315c", "#c9a646"
+_STATUS_COLOURS = dict(BADGE_LAYOUT.status_colours)
+_NAVY, _GOLD = BADGE_LAYOUT.navy, BADGE_LAYOUT.gold
 PNG_SCALE = 2  # by default the PNG is twice the SVG's size: sharp on high-density screens, QR easy to scan
 PNG_KEYWORD = b"openbadgecredential"
 
@@ -62,14 +59,16 @@ def render_badge_svg(token: str, *, page_url: str, status: str | None = None, la
 
     `page_url` is what the QR code opens (the certificate's public page); `status` (None, "valid",
     "suspended", "revoked", "expired") adds a ribbon, as the registry's live badge does; `lang` ("ja", "en")
-    picks the language of the labels and of the accessible title and description.
+    picks the language of the labels and of the accessible title and description. `page_url` must be https
+    (plain http only to a loopback host): see `_check_page_url`.
     """
+    _check_page_url(page_url)
     credential = _credential(token)
     try:
         text = badge_text(credential, lang=lang, status=status)
     except ValueError as e:
         raise BadgeRenderError(str(e)) from e
-    return _svg(token, text, page_url=page_url, status=status, lang=lang)
+    return badge_svg(token, text, page_url=page_url, qr=_qr_path(page_url), status=status, lang=lang)
 
 
 def render_badge_png(
@@ -89,6 +88,7 @@ def render_badge_png(
     """
     if scale not in range(1, 5):
         raise BadgeRenderError(f"scale must be 1, 2, 3 or 4, not {scale!r}")
+    _check_page_url(page_url)
     credential = _credential(token)
     try:
         text = badge_text(credential, lang=lang, status=status)
@@ -141,6 +141,21 @@ def find_cjk_font(candidates: tuple[Path, ...] = FONT_CANDIDATES) -> Path:
     )
 
 
+def _check_page_url(page_url: str) -> None:
+    """Refuse a link the verifier would refuse (`verifier.page_url_problem`): https, or http to loopback only.
+
+    A badge is clicked and scanned by strangers on the holder's website: `javascript:` would run in the page
+    that shows the SVG, plain http can be rewritten on the way. The verifier also requires the link to be the
+    credential's own id (its page on the issuing registry); that the callers see to (the registry passes the
+    id, `aigov badge` defaults to it and refuses another), the renderer checks only the URL's form.
+    """
+    if not page_url:
+        return  # the QR encoder says that a page URL is needed
+    problem = page_url_problem(page_url)
+    if problem:
+        raise BadgeRenderError(f"page URL refused: {problem}")
+
+
 def _credential(token: str) -> dict[str, Any]:
     """The payload of `token`, read (not verified: the badge shows what the issuer signed, checked elsewhere)."""
     parts = token.split(".")
@@ -155,38 +170,7 @@ def _credential(token: str) -> dict[str, Any]:
     return payload
 
 
-def _esc(value: str) -> str:
-    return html.escape(value, quote=True)
-
-
-def _width(value: str, size: float) -> float:
-    """A generous estimate of the drawn width: wide (CJK) characters 1 em, others 0.62 em."""
-    return size * sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.62 for c in value)
-
-
-def _text(
-    field: str,
-    value: str,
-    *,
-    x: float,
-    y: float,
-    size: float,
-    width: float,
-    extra: str = "",
-    anchor: str = "",
-) -> str:
-    """One labelled <text>; too long for `width`, its glyphs are squeezed to fit (never cut: it is signed text)."""
-    fit = ""
-    if _width(value, size) > width:
-        fit = f' textLength="{width:g}" lengthAdjust="spacingAndGlyphs"'
-    anchor_attr = f' text-anchor="{anchor}"' if anchor else ""
-    return (
-        f'<text data-field="{field}" x="{x:g}" y="{y:g}" font-size="{size:g}"{anchor_attr}{fit}{extra}>'
-        f"{_esc(value)}</text>"
-    )
-
-
-_QUIET = 4  # modules of light margin around a QR code (ISO/IEC 18004 §9.1)
+_QUIET = BADGE_LAYOUT.quiet  # modules of light margin around a QR code (ISO/IEC 18004 §9.1)
 _DARK_RUN = re.compile(rb"\x00+")
 
 
@@ -248,153 +232,18 @@ def _qr_path(url: str) -> tuple[int, str]:
     return side - 2 * q, path
 
 
-# The layout, shared by the SVG and the PNG renderers (SVG user units; the PNG multiplies them by its scale).
-_W = 760
-_SEAL = (150, 146)  # centre of the seal
-_RING = 107  # radius of the circle the scheme's name runs along
-# field, baseline y, font size, widest it may be, colour, bold — centred on the seal
-_SEAL_TEXT = (
-    ("mark", 95, 12.5, 140, _NAVY, True),
-    ("level-label", 120, 13, 90, _GOLD, True),
-    ("level", 186, 62, 120, _NAVY, True),
-    ("achievement", 212, 12, 130, "#333333", False),
-)
-_LEFT, _ROOM = 300, 262  # the company's particulars: left edge and width
-_ROWS = (
-    ("company-ja", 62, 26, _NAVY, True),
-    ("company-en", 92, 17, _NAVY, False),
-    ("number-label", 130, 11.5, "#5b5b5b", False),
-    ("number", 150, 17, "#111111", True),
-    ("valid-until-label", 178, 11.5, "#5b5b5b", False),
-    ("valid-until", 198, 17, "#111111", True),
-    ("issuer-label", 226, 11.5, "#5b5b5b", False),
-    ("issuer", 246, 14, "#111111", False),
-)
-_RULE_Y = 108
-_QR_X, _QR_Y, _QR_BOX = 588, 40, 150
-_STAMP = (420, 150, 380, 58, 28)  # centre x, centre y, width, height, font size; rotated -12 degrees
-
-
-def _height(status: str | None) -> int:
-    return 336 if status else 292
-
-
-def _svg(token: str, text: dict[str, str], *, page_url: str, status: str | None, lang: str) -> str:
-    uid = hashlib.sha256(token.encode()).hexdigest()[:10]
-    height = _height(status)
-    cx, cy = _SEAL
-    ring = _RING
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0" '
-        f'width="{_W}" height="{height}" viewBox="0 0 {_W} {height}" role="img" lang="{lang}" xml:lang="{lang}" '
-        f'aria-labelledby="t-{uid} d-{uid}" font-family="{_FONT_FAMILY}">',
-        f'<openbadges:credential verify="{_esc(token)}"></openbadges:credential>',
-        f'<title id="t-{uid}">{_esc(text["title"])}</title>',
-        f'<desc id="d-{uid}">{_esc(text["desc"])}</desc>',
-        # The card: ivory paper, navy frame, a gold rule inside.
-        f'<rect x="3" y="3" width="754" height="{height - 6}" rx="18" fill="#fbf9f2" stroke="{_NAVY}" '
-        'stroke-width="4"/>',
-        f'<rect x="11" y="11" width="738" height="{height - 22}" rx="12" fill="none" stroke="{_GOLD}" '
-        'stroke-width="1.5"/>',
-        # The seal: a navy disc, gold rings, the scheme's name around the ring, the level in the middle.
-        f'<circle cx="{cx}" cy="{cy}" r="128" fill="{_NAVY}"/>',
-        f'<circle cx="{cx}" cy="{cy}" r="123" fill="none" stroke="{_GOLD}" stroke-width="1.5"/>',
-        f'<circle cx="{cx}" cy="{cy}" r="91" fill="#ffffff" stroke="{_GOLD}" stroke-width="3"/>',
-        f'<circle cx="{cx}" cy="{cy}" r="85" fill="none" stroke="{_GOLD}" stroke-width="0.8" '
-        'stroke-dasharray="2 3"/>',
-        # Starts at 6 o'clock and runs clockwise, so text centred at 50% sits on top, reading left to right.
-        f'<path id="ring-{uid}" fill="none" d="M{cx} {cy + ring}a{ring} {ring} 0 1 1 0 -{2 * ring}'
-        f'a{ring} {ring} 0 1 1 0 {2 * ring}"/>',
-    ]
-    scheme = text.get("scheme", "")
-    if scheme:
-        size, room = _ring_font_size(scheme)
-        fit = ""
-        if _width(scheme, size) > room:
-            fit = f' textLength="{room:.0f}" lengthAdjust="spacingAndGlyphs"'
-        parts.append(
-            f'<text data-field="scheme" font-size="{size:.1f}" fill="#ffffff" letter-spacing="0.3">'
-            f'<textPath href="#ring-{uid}" startOffset="50%" text-anchor="middle"{fit}>{_esc(scheme)}</textPath>'
-            "</text>"
-        )
-    for field, y, size, width, colour, bold in _SEAL_TEXT:
-        if field in text:
-            extra = f' fill="{colour}"' + (' font-weight="bold"' if bold else "")
-            parts.append(
-                _text(field, text[field], x=cx, y=y, size=size, width=width, extra=extra, anchor="middle")
-            )
-    for field, y, size, colour, bold in _ROWS:
-        if field in text:
-            extra = f' fill="{colour}"' + (' font-weight="bold"' if bold else "")
-            parts.append(_text(field, text[field], x=_LEFT, y=y, size=size, width=_ROOM, extra=extra))
-    parts.append(f'<path d="M{_LEFT} {_RULE_Y}H{_LEFT + _ROOM}" stroke="{_GOLD}" stroke-width="1.5"/>')
-    # The QR code with its quiet zone (4 modules, ISO/IEC 18004 §9.1) on white.
-    modules, path = _qr_path(page_url)
-    scale = _QR_BOX / (modules + 8)
-    parts += [
-        f'<a href="{_esc(page_url)}">',
-        f'<rect x="{_QR_X}" y="{_QR_Y}" width="{_QR_BOX}" height="{_QR_BOX}" fill="#ffffff" stroke="#d8d2bf"/>',
-        f'<path transform="translate({_QR_X + 4 * scale:.3f} {_QR_Y + 4 * scale:.3f}) scale({scale:.4f})" '
-        f'fill="#000000" shape-rendering="crispEdges" d="{path}"/>',
-        "</a>",
-    ]
-    if "qr-label" in text:
-        parts.append(
-            _text(
-                "qr-label",
-                text["qr-label"],
-                x=_QR_X + _QR_BOX / 2,
-                y=_QR_Y + _QR_BOX + 20,
-                size=12,
-                width=_QR_BOX,
-                extra=' fill="#5b5b5b"',
-                anchor="middle",
-            )
-        )
-    if status:
-        colour = _STATUS_COLOURS[status]
-        label = text["status"]
-        if status != "valid":
-            # A withdrawn certificate must not look valid at a glance: veil the card and stamp it.
-            sx, sy, sw, sh, ssize = _STAMP
-            parts += [
-                f'<rect x="11" y="11" width="738" height="{height - 70}" fill="#ffffff" fill-opacity="0.62"/>',
-                f'<g transform="rotate(-12 {sx} {sy})"><rect x="{sx - sw / 2:g}" y="{sy - sh / 2:g}" '
-                f'width="{sw}" height="{sh}" rx="6" fill="none" stroke="{colour}" stroke-width="5"/>',
-                _text(
-                    "status",
-                    label,
-                    x=sx,
-                    y=sy + ssize * 0.36,
-                    size=ssize,
-                    width=sw - 44,
-                    extra=f' fill="{colour}" font-weight="bold"',
-                    anchor="middle",
-                ),
-                "</g>",
-            ]
-        parts += [
-            f'<rect x="11" y="{height - 56}" width="738" height="45" fill="{colour}"/>',
-            _text(
-                "status",
-                label,
-                x=_W / 2,
-                y=height - 26,
-                size=20,
-                width=700,
-                extra=' fill="#ffffff" font-weight="bold" letter-spacing="1"',
-                anchor="middle",
-            ),
-        ]
-    parts.append("</svg>\n")
-    return "".join(parts)
-
-
-def _ring_font_size(scheme: str) -> tuple[float, float]:
-    """The font size for the scheme's name around the seal, and the room it has (90% of the ring)."""
-    room = 2 * math.pi * _RING * 0.9
-    return min(15.0, max(6.0, 15.0 * room / max(_width(scheme, 15.0), 1.0))), room
+# The layout is the verifier's (it checks a badge against it): the PNG draws the same card from the same numbers.
+_W = BADGE_LAYOUT.width
+_SEAL = BADGE_LAYOUT.seal
+_RING = BADGE_LAYOUT.ring
+_SEAL_TEXT = BADGE_LAYOUT.seal_text
+_LEFT, _ROOM = BADGE_LAYOUT.left, BADGE_LAYOUT.room
+_ROWS = BADGE_LAYOUT.rows
+_RULE_Y = BADGE_LAYOUT.rule_y
+_QR_X, _QR_Y, _QR_BOX = BADGE_LAYOUT.qr_x, BADGE_LAYOUT.qr_y, BADGE_LAYOUT.qr_box
+_STAMP = BADGE_LAYOUT.stamp
+_height = BADGE_LAYOUT.height
+_ring_font_size = BADGE_LAYOUT.ring_font_size
 
 
 # -- PNG: the same layout drawn with Pillow -----------------------------------------------------------------------

@@ -14,12 +14,15 @@ from verifier._badge import (
     badge_text,
     compare_badge_text,
     extract_badge,
+    page_url_problem,
     verify_badge,
     with_badge_check,
 )
+from verifier._badge_svg import BADGE_LAYOUT, BadgeLayout, badge_svg
 from verifier._batch import (
     BatchRow,
     Claim,
+    decode_claims,
     normalize_company,
     read_claims,
     report_csv,
@@ -55,7 +58,13 @@ from verifier._model import (
 from verifier._qr import decode_qr
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
 from verifier._statuslist import MIN_ENTRIES, Bitstring, StatusListError, parse_index
-from verifier._trust import StatusSnapshot, TrustedIssuer, TrustStore, read_json_file
+from verifier._trust import (
+    StatusSnapshot,
+    TrustedIssuer,
+    TrustStore,
+    describe_duration,
+    read_json_file,
+)
 from verifier._trustlist import (
     BUNDLE_PATH,
     BUNDLE_TYPE,
@@ -79,6 +88,7 @@ __all__ = [
     "AIGOV_CONTEXT_PATH",
     "AIGOV_SCHEMA_PATH",
     "AIGOV_TYPE",
+    "BADGE_LAYOUT",
     "BUNDLE_PATH",
     "BUNDLE_TYPE",
     "CHECK_NAMES",
@@ -94,6 +104,7 @@ __all__ = [
     "AIRole",
     "Badge",
     "BadgeError",
+    "BadgeLayout",
     "BatchRow",
     "Bitstring",
     "BundleCredential",
@@ -126,17 +137,21 @@ __all__ = [
     "VerificationFailedError",
     "VerificationResult",
     "VerifierError",
+    "badge_svg",
     "badge_text",
     "compare_badge_text",
     "corporate_number_check_digit",
+    "decode_claims",
     "decode_qr",
     "describe_age",
+    "describe_duration",
     "describe_validation_error",
     "extract_badge",
     "format_date_time_stamp",
     "normalize_company",
     "origin_of",
     "owner_keys_by_fingerprint",
+    "page_url_problem",
     "parse_compact",
     "parse_date_time_stamp",
     "parse_index",

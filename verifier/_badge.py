@@ -1,4 +1,4 @@
-"""Baked badges (Open Badges 3.0 §5.3): get the credential out of an SVG or PNG, and check its visible text.
+"""Baked badges (Open Badges 3.0 §5.3): get the credential out of an SVG or PNG, and check the SVG's picture.
 
 Badges arrive from strangers, so both readers are written for hostile input:
 
@@ -9,8 +9,13 @@ Badges arrive from strangers, so both readers are written for hostile input:
   The credential's `iTXt` chunk must not be compressed (OB 3.0 §5.3.1), so a compressed one is refused
   without being inflated: no decompression bomb can be fed through it.
 
-The badge's visible text is what a person reads; `badge_text` says what it must be for a credential (the
-issuer's renderer draws exactly that), and `compare_badge_text` reports a badge whose picture was edited.
+The badge's visible text is what a person reads; `badge_text` says what it must be for a credential, and
+`badge_svg` (verifier._badge_svg) the whole picture: the issuer's renderer draws exactly that. But a browser
+shows what the SVG draws, not what its text elements say, so `compare_badge_text` is strict: an SVG badge
+passes only if it is node for node the picture the renderer draws for its own token, with nothing added (no
+script, style, image, foreignObject, use, event handler or stylesheet), nothing moved, hidden or restyled, and a
+link and QR code that open the credential's own page (its id). Anything else fails, naming the element or
+attribute: a tampered badge is invalid, not merely suspicious.
 
     VerifierError
     └── BadgeError      not a badge we can read; `.problem` is its problem type URI
@@ -18,15 +23,19 @@ issuer's renderer draws exactly that), and `compare_badge_text` reports a badge 
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from xml.parsers import expat
 
 from verifier import problems
+from verifier._badge_svg import BADGE_LAYOUT, badge_svg
 from verifier._errors import VerifierError
 from verifier._model import parse_date_time_stamp
 from verifier._result import CheckResult, Outcome, Verdict, VerificationResult
@@ -115,7 +124,9 @@ class Badge:
     """What a baked badge holds: the compact JWS, and for SVG the text a person sees, per field.
 
     `text` is None for PNG: pixels cannot be read back as text, so a PNG's picture cannot be compared.
-    `unlabelled` lists visible text that belongs to no known field (an edit that added text).
+    `unlabelled` lists visible text that belongs to no known field (an edit that added text). `drawing` is the
+    SVG as a flat list of nodes (elements with their attributes, text, processing instructions), which
+    `compare_badge_text` holds against the picture the issuer's renderer draws.
     """
 
     kind: Literal["svg", "png"]
@@ -123,6 +134,7 @@ class Badge:
     text: Mapping[str, str] | None = None
     lang: str | None = None
     unlabelled: tuple[str, ...] = field(default=())
+    drawing: tuple[Node, ...] | None = field(default=None, compare=False, repr=False)
 
 
 def badge_text(
@@ -197,10 +209,22 @@ def extract_badge(data: bytes, *, filename: str | None = None) -> Badge:
 
 
 def compare_badge_text(badge: Badge, credential: Mapping[str, Any] | None) -> CheckResult:
-    """Check `badge`: does the text a person sees on it say what the signed credential says?
+    """Check `badge`: is it the picture the issuer's renderer draws for the signed credential, and no more?
 
-    Only SVG text can be read back. A PNG's pixels cannot, and metadata written beside them would not prove
-    what the pixels show, so for PNG the check is reported not applicable rather than passed.
+    Only SVG can be read back. A PNG's pixels cannot, and metadata written beside them would not prove what the
+    pixels show, so for PNG the check is reported not applicable rather than passed.
+
+    An SVG is what a browser makes of it, not what its text elements say: a picture laid over the company's
+    name, a style that hides a field, a script, a link to a look-alike page all leave the text intact. So the
+    check is strict, in this order, and any finding fails it (a tampered badge is invalid, not suspicious):
+
+    1. allow-list: only the elements and attributes the renderer writes (`ALLOWED_ATTRIBUTES`); no script,
+       style, image, foreignObject, use, event handler, `style`/`class`/`opacity`/`transform` on text, no
+       external reference or processing instruction; the link is https (http only to a loopback host);
+    2. the visible text, field by field, against `badge_text` of the credential;
+    3. the whole drawing against `badge_svg` redrawn from the embedded token (node by node, every attribute
+       value: a field moved off the card, shrunk to nothing or painted the paper's colour is an edit);
+    4. the link and the QR code: see `_link_problem`.
     """
     if credential is None:
         return CheckResult("badge", Outcome.SKIPPED, "not checked: the credential could not be read")
@@ -210,7 +234,13 @@ def compare_badge_text(badge: Badge, credential: Mapping[str, Any] | None) -> Ch
             Outcome.SKIPPED,
             "not applicable: a PNG's picture cannot be read back; compare it with the certificate above",
         )
-    lang = badge.lang if badge.lang in LANGS else "ja"
+    nodes = badge.drawing or ()
+    refused = _allow_list_problem(nodes, badge.token)
+    if refused:
+        return _edited([refused])
+    if badge.lang not in LANGS:
+        return _edited([f"<svg> has xml:lang={_quote(badge.lang)}, the issuer's renderer draws ja or en"])
+    lang = badge.lang
     expected = badge_text(credential, lang=lang)
     allowed_status = {_LABELS[lang][s]: s for s in STATUSES}
     wrong: list[str] = []
@@ -226,15 +256,299 @@ def compare_badge_text(badge: Badge, credential: Mapping[str, Any] | None) -> Ch
             wrong.append(f"{name} reads {_quote(seen)}, the credential says {_quote(want)}")
     wrong += [f"text {_quote(t)} is not from the credential" for t in badge.unlabelled]
     if wrong:
-        shown = "; ".join(wrong[:3]) + (f"; and {len(wrong) - 3} more" if len(wrong) > 3 else "")
-        return CheckResult(
-            "badge", Outcome.FAILED, f"the badge's picture was edited: {shown}", BADGE_MISMATCH
-        )
-    status = badge.text.get("status")
-    note = f" (its ribbon says {allowed_status[status]})" if status else ""
-    return CheckResult(
-        "badge", Outcome.PASSED, f"the badge's visible text matches the signed credential{note}"
+        return _edited(wrong)
+    status_label = badge.text.get("status")
+    status = allowed_status[status_label] if status_label else None
+    href, qr = _link_and_qr(nodes)
+    if qr is None:
+        return _edited(["the QR code is not the one the issuer's renderer draws (one path of whole modules)"])
+    redrawn = badge_svg(
+        badge.token,
+        badge_text(credential, lang=lang, status=status),
+        page_url=href or "",
+        qr=qr,
+        status=status,
+        lang=lang,
     )
+    difference = _first_difference(nodes, _read_svg(redrawn.encode()).drawing or ())
+    if difference:
+        return _edited([difference])
+    read = _read_qr(qr)
+    problem = _link_problem(href or "", credential)
+    if problem is None and read is not None and read != [href]:
+        shown = ", ".join(_url(t) for t in read) or "nothing a scanner can read"
+        problem = f"the QR code opens {shown}, not the badge's link {_url(href)}"
+    if problem:
+        return CheckResult(
+            "badge",
+            Outcome.FAILED,
+            f"the badge does not lead to the credential's own page: {problem}",
+            BADGE_MISMATCH,
+        )
+    note = f" (its ribbon says {status})" if status else ""
+    matches = (
+        "the badge's visible text matches the signed credential, it is drawn exactly as the issuer draws it,"
+    )
+    if read is None:  # the light verifier: everything but the QR code is checked, and it says so
+        return CheckResult(
+            "badge",
+            Outcome.WARNING,
+            f"{matches} and its link opens the credential's page {href}{note}; its QR code was not read: that "
+            "needs the badges extra (pip install 'aigov[badges]')",
+        )
+    return CheckResult(
+        "badge", Outcome.PASSED, f"{matches} and its link and QR code open the credential's page {href}{note}"
+    )
+
+
+def _edited(wrong: list[str]) -> CheckResult:
+    shown = "; ".join(wrong[:3]) + (f"; and {len(wrong) - 3} more" if len(wrong) > 3 else "")
+    return CheckResult("badge", Outcome.FAILED, f"the badge's picture was edited: {shown}", BADGE_MISMATCH)
+
+
+# -- the SVG against the renderer ---------------------------------------------------------------------------------
+Node = tuple[str, str, tuple[tuple[str, str], ...]]  # ("start"|"end"|"text"|"pi", name or data, attributes)
+
+_SVG, _OB3, _XML = SVG_NAMESPACE + " ", OB3_NAMESPACE + " ", XML_NAMESPACE + " "
+# Every element and attribute the renderer writes (verifier._badge_svg): nothing else may appear in a badge.
+ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    _SVG + "svg": frozenset(
+        {"width", "height", "viewBox", "role", "lang", _XML + "lang", "aria-labelledby", "font-family"}
+    ),
+    _OB3 + "credential": frozenset({"verify"}),
+    _SVG + "title": frozenset({"id"}),
+    _SVG + "desc": frozenset({"id"}),
+    _SVG + "rect": frozenset(
+        {"x", "y", "width", "height", "rx", "fill", "fill-opacity", "stroke", "stroke-width"}
+    ),
+    _SVG + "circle": frozenset({"cx", "cy", "r", "fill", "stroke", "stroke-width", "stroke-dasharray"}),
+    _SVG + "path": frozenset({"id", "d", "fill", "stroke", "stroke-width", "transform", "shape-rendering"}),
+    _SVG + "text": frozenset(
+        {
+            "data-field",
+            "x",
+            "y",
+            "font-size",
+            "font-weight",
+            "text-anchor",
+            "textLength",
+            "lengthAdjust",
+            "fill",
+            "letter-spacing",
+        }
+    ),
+    _SVG + "textPath": frozenset({"href", "startOffset", "text-anchor", "textLength", "lengthAdjust"}),
+    _SVG + "a": frozenset({"href"}),
+    _SVG + "g": frozenset({"transform"}),
+}
+_ACTIVE = {
+    "script": "runs code",
+    "style": "restyles the badge",
+    "image": "draws a picture over the badge",
+    "foreignObject": "draws HTML over the badge",
+    "use": "copies in content from elsewhere",
+    "iframe": "loads a page",
+    "animate": "changes the picture after it is checked",
+    "animateMotion": "changes the picture after it is checked",
+    "animateTransform": "changes the picture after it is checked",
+    "set": "changes the picture after it is checked",
+    "filter": "can blur or hide what it applies to",
+    "mask": "can hide what it applies to",
+    "clipPath": "can hide what it applies to",
+}
+_QR_RUN = re.compile(r"M(\d{1,3}) (\d{1,3})h(\d{1,3})v1h-(\d{1,3})z")
+
+
+def _display(name: str) -> str:
+    """`svg:rect` as `rect`, the OB 3.0 namespace as `openbadges:`, xml: as `xml:`, any other as `{uri}name`."""
+    namespace, _, local = name.rpartition(" ")
+    if namespace in ("", SVG_NAMESPACE):
+        return local
+    prefix = {OB3_NAMESPACE: "openbadges", XML_NAMESPACE: "xml", "http://www.w3.org/1999/xlink": "xlink"}.get(
+        namespace
+    )
+    return f"{prefix}:{local}" if prefix else f"{{{namespace}}}{local}"
+
+
+def _describe(node: Node) -> str:
+    """An element as a person finds it in the file: `<text data-field="company-en">`, `<rect>`."""
+    kind, name, attributes = node
+    if kind == "pi":
+        return f"<?{name}?>"
+    if kind == "text":
+        return f"text {_quote(_SPACES.sub(' ', name).strip())}"
+    named = dict(attributes)
+    key = next((k for k in ("data-field", "id") if k in named), None)
+    tag = f"<{_display(name)}" + (f' {key}="{_clip(named[key])}"' if key else "") + ">"
+    return tag if kind == "start" else f"the end of {tag}"
+
+
+def _clip(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 3] + "…"
+
+
+def _allow_list_problem(nodes: Sequence[Node], token: str) -> str | None:
+    """The first element, attribute or reference in the badge that the renderer never writes."""
+    uid = hashlib.sha256(token.encode()).hexdigest()[:10]
+    for node in nodes:
+        kind, name, attributes = node
+        if kind == "pi":
+            return f"a processing instruction <?{name} {_clip(attributes[0][1])}?> is not part of a badge"
+        if kind != "start":
+            continue
+        allowed = ALLOWED_ATTRIBUTES.get(name)
+        if allowed is None:
+            local = name.rpartition(" ")[2]
+            why = f" (it {_ACTIVE[local]})" if local in _ACTIVE else ""
+            return f"element <{_display(name)}>{why} is not part of a badge the issuer draws"
+        for attribute, value in attributes:
+            if attribute not in allowed:
+                local = attribute.rpartition(" ")[2]
+                what = "an event handler" if local.lower().startswith("on") else "an attribute"
+                return (
+                    f"{_describe(node)} has {_display(attribute)}={_quote(value)}, {what} the issuer's renderer "
+                    "never writes"
+                )
+        named = dict(attributes)
+        local = name.rpartition(" ")[2]
+        if local == "a" and page_url_problem(named.get("href", "")):
+            return f"<a href={_url(named.get('href', ''))}>: {page_url_problem(named.get('href', ''))}"
+        if local == "textPath" and named.get("href") != f"#ring-{uid}":
+            return f"<textPath href={_quote(named.get('href'))}> does not follow the seal's ring #ring-{uid}"
+    return None
+
+
+def _link_and_qr(nodes: Sequence[Node]) -> tuple[str | None, tuple[int, str] | None]:
+    """The badge's link and its QR code as (modules per side, path), None when the path is not whole modules.
+
+    The path must be what the renderer writes: one `M x yh wv1h-wz` run of dark modules after another, all
+    inside a square of 21-177 modules (versions 1-40): nothing drawn outside the QR code's box.
+    """
+    href: str | None = None
+    inside = False
+    for kind, name, attributes in nodes:
+        if name == _SVG + "a":
+            inside = kind == "start"
+            if inside and href is None:
+                href = dict(attributes).get("href")
+        elif inside and kind == "start" and name == _SVG + "path":
+            d = dict(attributes).get("d", "")
+            runs = [m.groups() for m in _QR_RUN.finditer(d)]
+            if not runs or sum(len(f"M{x} {y}h{w}v1h-{w2}z") for x, y, w, w2 in runs) != len(d):
+                return href, None
+            cells = [(int(x), int(y), int(w)) for x, y, w, w2 in runs if w == w2]
+            if len(cells) != len(runs) or any(w < 1 for _, _, w in cells):
+                return href, None
+            side = max(y for _, y, _ in cells) + 1
+            if not 21 <= side <= 177 or (side - 17) % 4 or any(x + w > side for x, _, w in cells):
+                return href, None
+            return href, (side, d)
+    return href, None
+
+
+def _first_difference(seen: Sequence[Node], drawn: Sequence[Node]) -> str | None:
+    """Where the badge departs from the renderer's drawing, naming the element and the attribute."""
+    for index in range(max(len(seen), len(drawn))):
+        mine = seen[index] if index < len(seen) else None
+        theirs = drawn[index] if index < len(drawn) else None
+        if mine == theirs:
+            continue
+        if mine is None:
+            assert theirs is not None  # noqa: S101 - one of the two lists is longer
+            return f"{_describe(theirs)} is missing"
+        if theirs is None or mine[:2] != theirs[:2]:
+            where = f" where the issuer's renderer draws {_describe(theirs)}" if theirs else ""
+            return f"{_describe(mine)}{where}"
+        have, want = dict(mine[2]), dict(theirs[2])
+        for attribute in sorted(have.keys() | want.keys()):
+            if have.get(attribute) != want.get(attribute):
+                if attribute not in want:
+                    return f"{_describe(mine)} has {_display(attribute)}={_quote(have[attribute])}, which the renderer does not write there"
+                return (
+                    f"{_describe(mine)} has {_display(attribute)}={_quote(have.get(attribute))}, the issuer's "
+                    f"renderer draws {_display(attribute)}={_quote(want[attribute])}"
+                )
+    return None
+
+
+def page_url_problem(url: str) -> str | None:
+    """Why `url` may not be a badge's link or QR code (None when it may): https only, plain http only to a
+    loopback host (a registry on a developer's machine), as everywhere else in aigov; no user info, no spaces,
+    quotes or angle brackets. The issuer's renderer refuses what this refuses, so it never draws a bad badge.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return f"{_quote(url)} is not a URL"
+    if parts.scheme not in ("https", "http"):
+        scheme = f"a {parts.scheme}: URL" if parts.scheme else "a relative one"
+        return f"the link must be an https URL, not {scheme}"
+    if not host or any(c.isspace() or ord(c) < 0x20 or c in "<>\"'`\\" for c in url):
+        return f"{_quote(url)} is not an absolute URL without spaces, quotes or angle brackets"
+    if parts.username is not None or parts.password is not None:
+        return "a URL with user information (user@host) misleads whoever reads it"
+    if parts.scheme == "http" and not _is_loopback_host(host):
+        return "plain http is allowed only to a loopback host (development): the link must be https"
+    return None
+
+
+def _is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _link_problem(href: str, credential: Mapping[str, Any]) -> str | None:
+    """Why the badge's link is not the credential's own page.
+
+    A certified company puts the badge on its own site; a visitor clicks it or scans its QR code to see, on
+    the registry that issued the certificate, that it is real. So the link must be the credential's `id`,
+    exactly: its public record on the issuer's registry (the renderer's default, and what the registry's
+    live badges write). Any other URL, even https and even on the same registry, is a page the badge's holder
+    chose: a look-alike "registry" that confirms anything, or another company's certificate. The signature
+    covers the id, not the link, so the link is checked here.
+    """
+    identifier = credential.get("id")
+    if not isinstance(identifier, str) or page_url_problem(identifier):
+        return (
+            f"the credential's id {_quote(identifier if isinstance(identifier, str) else None)} is not an https "
+            "URL, so a badge cannot link to its page"
+        )
+    if href != identifier:
+        return f"the link goes to {_url(href)}, not to the credential's page {_url(identifier)}"
+    return None
+
+
+def _read_qr(qr: tuple[int, str]) -> list[str] | None:
+    """The texts a scanner reads from the QR code's modules (zxing-cpp, the badges extra); None without it.
+
+    The modules are laid out as a clean image, 3 pixels a module inside the quiet zone: what a phone sees of
+    the badge, without the blur. zxing-cpp checks the Reed-Solomon codes, so what it reads is what a phone
+    reads, not merely the data codewords.
+    """
+    try:
+        import zxingcpp  # noqa: PLC0415 - the badges extra, loaded only when a QR code is read
+    except ImportError:
+        return None
+    side, path = qr
+    quiet, k = BADGE_LAYOUT.quiet, 3
+    width = (side + 2 * quiet) * k
+    rows = [bytearray(b"\xff" * (side + 2 * quiet)) for _ in range(side + 2 * quiet)]
+    for m in _QR_RUN.finditer(path):
+        x, y, w = int(m[1]), int(m[2]), int(m[3])
+        rows[y + quiet][x + quiet : x + quiet + w] = bytes(w)
+    pixels = b"".join(bytes(b for b in row for _ in range(k)) * k for row in rows)
+    found = zxingcpp.read_barcodes(
+        memoryview(pixels).cast("B", (width, width)),
+        formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
+        try_invert=False,
+    )
+    return [barcode.text for barcode in found if barcode.valid]
 
 
 # -- SVG ----------------------------------------------------------------------------------------------------------
@@ -251,8 +565,19 @@ class _SvgReader:
         self.root_seen = False
         # The text element being read: (field or None, depth, pieces).
         self.current: tuple[str | None, int, list[str]] | None = None
+        self.nodes: list[Node] = []
+        self.pending: list[str] = []  # character data since the last tag (expat delivers it in pieces)
+
+    def flush(self) -> None:
+        if self.pending:
+            data = "".join(self.pending)
+            self.pending.clear()
+            if data.strip():  # whitespace between elements draws nothing
+                self.nodes.append(("text", data, ()))
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
+        self.flush()
+        self.nodes.append(("start", name, tuple(sorted(attributes.items()))))
         self.depth += 1
         self.elements += 1
         if self.depth > MAX_SVG_DEPTH:
@@ -283,7 +608,9 @@ class _SvgReader:
             label = attributes.get("data-field") if local == "text" else local
             self.current = (label, self.depth, [])
 
-    def end(self, _name: str) -> None:
+    def end(self, name: str) -> None:
+        self.flush()
+        self.nodes.append(("end", name, ()))
         if self.current is not None and self.current[1] == self.depth:
             label, _, pieces = self.current
             self.current = None
@@ -295,8 +622,15 @@ class _SvgReader:
         self.depth -= 1
 
     def characters(self, data: str) -> None:
+        self.pending.append(data)
         if self.current is not None:
             self.current[2].append(data)
+
+    def instruction(self, target: str, data: str) -> None:
+        """A processing instruction (`<?xml-stylesheet href=…?>` restyles an SVG opened on its own): kept, refused
+        by the check."""
+        self.flush()
+        self.nodes.append(("pi", target, (("data", data),)))
 
     @staticmethod
     def refuse_doctype(*_: object) -> None:
@@ -319,10 +653,13 @@ def _read_svg(data: bytes) -> Badge:
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end
     parser.CharacterDataHandler = reader.characters
+    parser.ProcessingInstructionHandler = reader.instruction
     try:
         parser.Parse(data, True)
     except expat.ExpatError as e:
         raise BadgeError(f"not well-formed SVG: {expat.ErrorString(e.code)} at line {e.lineno}") from None
+    except LookupError as e:  # an XML declaration naming an encoding Python does not know (expat asks Python)
+        raise BadgeError(f"not well-formed SVG: {e}") from None
     except RecursionError:  # pragma: no cover - the depth cap stops well before
         raise BadgeError(f"SVG nested deeper than {MAX_SVG_DEPTH} elements") from None
     if not reader.tokens:
@@ -334,7 +671,9 @@ def _read_svg(data: bytes) -> Badge:
         raise BadgeError(
             f"{len(reader.tokens)} <openbadges:credential> elements: a badge must carry exactly one (OB 3.0 §5.3.2)"
         )
-    return Badge("svg", reader.tokens[0], reader.text, reader.lang, tuple(reader.unlabelled))
+    return Badge(
+        "svg", reader.tokens[0], reader.text, reader.lang, tuple(reader.unlabelled), tuple(reader.nodes)
+    )
 
 
 def _looks_like_xml(data: bytes) -> bool:
@@ -435,6 +774,11 @@ def _date(value: object) -> str:
         return parse_date_time_stamp(value).astimezone(UTC).date().isoformat()
     except (ValueError, TypeError):
         return ""
+
+
+def _url(value: str | None) -> str:
+    """A URL as a person must compare it: whole, up to 200 characters."""
+    return repr(value if value is None or len(value) <= 200 else value[:197] + "…")
 
 
 def _quote(value: str | None) -> str:

@@ -27,7 +27,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("-o", "--output", type=Path, required=True, help="badge.svg or badge.png")
     parser.add_argument(
-        "--page-url", help="what the QR code opens (default: the credential's id, its page on the registry)"
+        "--page-url",
+        help=(
+            "what the link and the QR code open: the credential's id, its page on the registry that issued it "
+            "(the default). https only (http only to a loopback host); a badge that links anywhere else fails "
+            "the verifier's badge check, so another URL is refused when the id is a web page"
+        ),
     )
     parser.add_argument("--lang", choices=["ja", "en"], default="ja", help="language of the labels (ja)")
     parser.add_argument(
@@ -51,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         raise UsageError(f"{args.credential}: not a compact JWS (non-ASCII bytes)") from None
     try:
-        page_url = args.page_url or _credential_id(token)
+        page_url = _page_url(token, args.page_url)
         options = {"page_url": page_url, "status": args.status, "lang": args.lang}
         data = (
             render_badge_svg(token, **options).encode("utf-8")
@@ -69,8 +74,28 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _credential_id(token: str) -> str:
-    """The credential's `id` when it is an http(s) URL (the registry's page for it); else --page-url is needed."""
+def _page_url(token: str, given: str | None) -> str:
+    """What the badge links to: the credential's id (its page on the issuing registry), which is what the
+    verifier requires (verifier._badge._link_problem); --page-url only where the id is not a web page."""
+    from verifier import page_url_problem
+
+    identifier = _credential_id(token, required=given is None)
+    if given is None:
+        return identifier
+    problem = page_url_problem(given)
+    if problem:
+        raise UsageError(f"--page-url {given!r} refused: {problem}")
+    if identifier and given != identifier:
+        raise UsageError(
+            f"--page-url {given!r} refused: a badge must link to the credential's own page {identifier} "
+            "(its id, on the registry that issued it); the verifier fails a badge that links anywhere else"
+        )
+    return given
+
+
+def _credential_id(token: str, *, required: bool) -> str:
+    """The credential's `id` when it is an http(s) URL (the registry's page for it); else --page-url is needed
+    (`required`) or "" is returned."""
     import json
 
     from issuer import BadgeRenderError
@@ -85,6 +110,8 @@ def _credential_id(token: str) -> str:
         raise BadgeRenderError("not a credential token: a compact JWS with a JSON payload is expected")
     identifier = payload.get("id")
     if not (isinstance(identifier, str) and identifier.startswith(("https://", "http://"))):
+        if not required:
+            return ""
         raise UsageError(
             "the credential's id is not an http(s) URL: say what the QR code opens with --page-url"
         )

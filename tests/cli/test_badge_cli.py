@@ -112,15 +112,43 @@ def test_badge_writes_baked_svg_and_png(issued: Issued) -> None:
     assert b"openbadgecredential\0\0\0\0\0" + token.encode() in png
 
 
-def test_the_qr_opens_the_credentials_page_by_default_or_the_given_url(
+def test_the_qr_opens_the_credentials_page_by_default_or_the_given_same_url(
     issued: Issued, tmp_path: Path
 ) -> None:
     from verifier import decode_qr
 
     assert decode_qr((issued.root / "badge.png").read_bytes()) == [issued.credential["id"]]
-    out = tmp_path / "other.png"
-    quietly("badge", str(issued.certificate), "-o", str(out), "--page-url", "https://example.org/x?y=1")
-    assert decode_qr(out.read_bytes()) == ["https://example.org/x?y=1"]
+    out = tmp_path / "same.png"
+    quietly("badge", str(issued.certificate), "-o", str(out), "--page-url", issued.credential["id"])
+    assert decode_qr(out.read_bytes()) == [issued.credential["id"]]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("javascript:alert(1)", "must be an https URL, not a javascript: URL"),
+        ("data:text/html,<script>alert(1)</script>", "must be an https URL, not a data: URL"),
+        ("http://evil.example/fake-registry", "plain http is allowed only to a loopback host"),
+        ("https://user@evil.example/", "user information"),
+        ("/credentials/x", "not a relative one"),
+        ("https://evil.example/fake-registry", "a badge must link to the credential's own page"),
+        (
+            "https://registry.aigov.example/credentials/other",
+            "a badge must link to the credential's own page",
+        ),
+    ],
+    ids=["javascript", "data", "plain-http", "userinfo", "relative", "phishing-https", "another-page"],
+)
+@pytest.mark.parametrize("suffix", [".svg", ".png"])
+def test_a_page_url_that_is_not_the_credentials_page_is_refused(
+    issued: Issued, capsys: pytest.CaptureFixture[str], tmp_path: Path, *, url: str, message: str, suffix: str
+) -> None:
+    out = tmp_path / f"badge{suffix}"
+    code, stdout, err = run(capsys, ["badge", str(issued.certificate), "-o", str(out), "--page-url", url])
+    assert (code, stdout) == (EXIT_USAGE, "")
+    assert err.startswith(f"error: --page-url {url!r} refused: ")
+    assert message in err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("name", ["badge.svg", "badge.png"])

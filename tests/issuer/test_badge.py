@@ -142,7 +142,7 @@ def test_svg_in_english(token: str) -> None:
 
 @pytest.mark.parametrize("status", STATUSES)
 def test_status_ribbons(token: str, status: str) -> None:
-    svg = render_badge_svg(token, page_url=PAGE, status=status)
+    svg = render_badge_svg(token, page_url=_payload(token)["id"], status=status)
     root = parse_xml(svg)
     ribbons = [e.text or "" for e in root.iter(f"{{{SVG}}}text") if e.get("data-field") == "status"]
     assert ribbons
@@ -165,7 +165,7 @@ def test_long_names_are_squeezed_not_cut(issue: Callable[..., Any]) -> None:
 
 def test_a_company_with_one_name_only(issue: Callable[..., Any]) -> None:
     issued = issue(legalName={"en": "Only English Ltd."})
-    svg = render_badge_svg(issued.token, page_url=PAGE)
+    svg = render_badge_svg(issued.token, page_url=issued.credential["id"])
     assert 'data-field="company-ja"' not in svg
     assert compare_badge_text(extract_badge(svg.encode()), issued.credential).outcome is Outcome.PASSED
 
@@ -246,6 +246,41 @@ def test_a_page_url_too_long_for_a_qr_code_is_refused_clearly(token: str) -> Non
 def test_a_page_url_that_is_no_text_is_refused_clearly(token: str, url: str, message: str) -> None:
     with pytest.raises(BadgeRenderError, match=message):
         render_badge_svg(token, page_url=url)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("javascript:alert(1)", "must be an https URL, not a javascript: URL"),
+        ("JavaScript:alert(1)", "must be an https URL, not a javascript: URL"),
+        ("data:image/svg+xml,<svg/>", "not a data: URL"),
+        ("ftp://registry.example/c", "not a ftp: URL"),
+        ("//registry.example/c", "not a relative one"),
+        ("http://registry.example/c", "plain http is allowed only to a loopback host"),
+        ("http://10.0.0.1/c", "plain http is allowed only to a loopback host"),
+        ("https://registry.example@evil.example/c", "user information"),
+        ("https://registry.example/c d", "without spaces, quotes or angle brackets"),
+        ("https:///c", "without spaces, quotes or angle brackets"),
+        ("https://registry.example:http/c", "is not a URL"),
+    ],
+)
+def test_a_page_url_that_is_not_https_is_refused(token: str, url: str, message: str) -> None:
+    for render in (render_badge_svg, render_badge_png):
+        with pytest.raises(BadgeRenderError, match=f"^page URL refused: .*{re.escape(message)}"):
+            render(token, page_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/credentials/x",
+        "http://localhost/c",
+        "http://[::1]:8000/c",
+        "https://r.example/c",
+    ],
+)
+def test_https_and_plain_http_to_loopback_are_drawn(token: str, url: str) -> None:
+    assert f'<a href="{url}">' in render_badge_svg(token, page_url=url)
 
 
 def test_a_qr_code_wider_than_its_png_box_is_refused_not_drawn_over_the_badge(token: str) -> None:

@@ -181,7 +181,8 @@ def test_the_png_is_readable_by_an_independent_png_reader(world: Any, png: bytes
         (">アクメ株式会社</text>", ">偽物株式会社</text>", "company-ja"),
         (">ACME Corp.</text>", ">Globex Inc.</text>", "company-en"),
         (">2029-10-31</text>", ">2035-10-31</text>", "valid-until"),
-        ('font-size="62"', 'font-size="70"', None),  # a restyle is not a text change
+        # A restyle is an edit too: font-size 0 hides a field, so no value but the renderer's is accepted.
+        ('font-size="62"', 'font-size="70"', "<text data-field=\"level\"> has font-size='70'"),
     ],
 )
 def test_edited_visible_text_is_caught(world: Any, svg: str, old: str, new: str, field: str | None) -> None:
@@ -239,7 +240,9 @@ def test_html_in_the_credential_renders_as_inert_text(world: Any) -> None:
         credentialSubject={**world.credential()["credentialSubject"], "legalName": hostile}
     )
     token = world.token(credential)
-    svg = issuer.render_badge_svg(token, page_url=PAGE + '"><script>x</script>')
+    with pytest.raises(issuer.BadgeRenderError, match="without spaces, quotes or angle brackets"):
+        issuer.render_badge_svg(token, page_url=PAGE + '"><script>x</script>')
+    svg = issuer.render_badge_svg(token, page_url=PAGE)
     assert "<script" not in svg
     assert "<img" not in svg
     root = parse_xml(svg)
@@ -309,6 +312,7 @@ BILLION_LAUGHS = (
         (svg_with('<credential verify="a.b.c"/>'), "no <openbadges:credential> element"),  # wrong namespace
         (svg_with('<openbadges:credential verify="a.b.c"/>', root="html"), "root element is not <svg>"),
         (b'<svg xmlns="http://www.w3.org/2000/svg"><g></svg>', "not well-formed SVG: mismatched tag"),
+        (b'<?xml version="1.0" encoding="TTF-8"?><svg/>', "not well-formed SVG: unknown encoding: TTF-8"),
         (b"<" + b" " * (5 * 1024 * 1024), "larger than 4,194,304 bytes"),
     ],
     ids=[
@@ -326,6 +330,7 @@ BILLION_LAUGHS = (
         "wrong-namespace",
         "not-svg-root",
         "not-well-formed",
+        "unknown-encoding",
         "oversized",
     ],
 )

@@ -1,4 +1,5 @@
-"""Replay tests/assets/hostile/badges/badges.json: every hostile badge gives its BadgeError, fast.
+"""Replay tests/assets/hostile/badges/badges.json: every hostile badge gives its BadgeError, or extracts and then
+fails the badge check with its reason (scripts, styles, images, handlers, links: see `check` entries), fast.
 
 The stored files are small; the entries under `generated` (over a cap) are built here by the named generator.
 Each extraction must finish within `LIMIT` seconds: a parser that expands entities, fetches, or inflates would
@@ -16,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from verifier import Badge, BadgeError, extract_badge
+from keys import b64url_decode
+from verifier import Badge, BadgeError, compare_badge_text, extract_badge
 
 HERE = Path(__file__).resolve().parents[1] / "assets" / "hostile" / "badges"
 MANIFEST: dict[str, Any] = json.loads((HERE / "badges.json").read_text("utf-8"))
@@ -65,6 +67,14 @@ def assert_expected(entry: dict[str, Any], data: bytes) -> None:
     if "badge" in entry:
         assert isinstance(outcome, Badge), outcome
         assert (outcome.kind, outcome.token) == (entry["badge"]["kind"], entry["badge"]["token"])
+        if "check" in entry:  # extracted, but not the picture the issuer draws: the badge check fails
+            payload = json.loads(b64url_decode(outcome.token.split(".")[1]))
+            result = compare_badge_text(outcome, payload)
+            assert (result.outcome.value, result.problem) == (
+                entry["check"]["outcome"],
+                entry["check"]["problem"],
+            )
+            assert entry["check"]["detailContains"] in result.detail, result.detail
     else:
         assert isinstance(outcome, BadgeError), f"accepted: {outcome!r}"
         assert outcome.problem == entry["error"]["problem"], str(outcome)
@@ -89,3 +99,4 @@ def test_every_file_has_a_verdict_and_every_verdict_a_file() -> None:
     stored = {p.name for p in HERE.iterdir() if p.suffix in (".svg", ".png")}
     assert listed == stored
     assert any("badge" in e for e in MANIFEST["vectors"]), "a control that must extract"
+    assert any("check" in e for e in MANIFEST["vectors"]), "badges that extract and fail the badge check"

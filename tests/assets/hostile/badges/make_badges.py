@@ -21,6 +21,8 @@ NOT_A_BADGE = "urn:aigov:problem:not-a-badge"
 TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJkaWQ6d2ViOmNiLmV4YW1wbGUifQ.c2lnbmF0dXJl"
 CREDENTIAL = f'<openbadges:credential verify="{TOKEN}"/>'
 DOCTYPE_REFUSED = "DOCTYPE refused"
+BADGE_MISMATCH = "urn:aigov:problem:badge-mismatch"
+XLINK = "http://www.w3.org/1999/xlink"
 
 
 def svg(body: str, *, prolog: str = "", root: str = f'<svg xmlns="{SVG}" xmlns:openbadges="{OB3}">') -> bytes:
@@ -54,6 +56,7 @@ GOOD_PNG = png(IHDR, itxt(TOKEN.encode()), IDAT, IEND)
 LAUGHS = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
 
 # name -> (bytes, attack, expected): expected is ("error", problem, phrase) or ("badge", kind, token).
+# CHECKED: name -> phrase of the badge check's failure, for badges that extract but are not what the renderer draws.
 VECTORS: dict[str, tuple[bytes, str, tuple[str, str, str]]] = {
     "control.svg": (svg(CREDENTIAL), "none: a minimal well-formed badge", ("badge", "svg", TOKEN)),
     "control.png": (GOOD_PNG, "none: a minimal well-formed badge", ("badge", "png", TOKEN)),
@@ -105,7 +108,7 @@ VECTORS: dict[str, tuple[bytes, str, tuple[str, str, str]]] = {
             CREDENTIAL + '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd" '
             'parse="text"/>'
         ),
-        "XInclude: must be ignored, never processed (the element is just an unknown element)",
+        "XInclude: must be ignored, never processed (an unknown element, which fails the badge check)",
         ("badge", "svg", TOKEN),
     ),
     "xinclude-credential.svg": (
@@ -252,6 +255,94 @@ VECTORS: dict[str, tuple[bytes, str, tuple[str, str, str]]] = {
     "whitespace.svg": (b" \n\t" * 100, "only whitespace", ("error", NOT_A_BADGE, "neither a PNG nor an SVG")),
 }
 
+# Badges that extract (the token is there) but that a browser shows differently from their text, or that run
+# code: the badge check (verifier.compare_badge_text) fails each, naming the element or attribute (user audit).
+ACTIVE: dict[str, tuple[bytes, str, str]] = {
+    "script.svg": (
+        svg(CREDENTIAL + "<script>alert(document.cookie)</script>"),
+        "a script (runs where the SVG is opened on its own)",
+        "element <script> (it runs code)",
+    ),
+    "style-element.svg": (
+        svg(CREDENTIAL + "<style>[data-field=company-en]{display:none}</style>"),
+        "a style sheet that hides the company's name",
+        "element <style> (it restyles the badge)",
+    ),
+    "image-data-uri.svg": (
+        svg(CREDENTIAL + '<image href="data:image/png;base64,AAAA" x="295" y="70" width="380" height="45"/>'),
+        "a data: image drawn over the company's name",
+        "element <image> (it draws a picture over the badge)",
+    ),
+    "image-external.svg": (
+        svg(CREDENTIAL + '<image href="https://attacker.example/evil.png" width="760" height="292"/>'),
+        "an external image (fetched by the browser, tracks visitors)",
+        "element <image>",
+    ),
+    "foreign-object.svg": (
+        svg(
+            CREDENTIAL + '<foreignObject width="760" height="292"><div xmlns="http://www.w3.org/1999/xhtml">'
+            "EVIL Corp.</div></foreignObject>"
+        ),
+        "HTML drawn over the badge",
+        "element <foreignObject> (it draws HTML over the badge)",
+    ),
+    "use-external.svg": (
+        svg(CREDENTIAL + '<use href="https://attacker.example/a.svg#name"/>'),
+        "content copied in from another document",
+        "element <use> (it copies in content from elsewhere)",
+    ),
+    "animation.svg": (
+        svg(CREDENTIAL + '<text data-field="company-en">ACME<set attributeName="opacity" to="0"/></text>'),
+        "an animation that hides a field after it is read",
+        "element <set> (it changes the picture after it is checked)",
+    ),
+    "onload.svg": (
+        svg(CREDENTIAL, root=f'<svg xmlns="{SVG}" xmlns:openbadges="{OB3}" onload="alert(1)">'),
+        "an event handler on the root element",
+        "<svg> has onload='alert(1)', an event handler",
+    ),
+    "opacity-zero.svg": (
+        svg(CREDENTIAL + '<text data-field="company-en" opacity="0">ACME Corp.</text>'),
+        "the company's name made transparent",
+        "has opacity='0', an attribute the issuer's renderer never writes",
+    ),
+    "style-attribute.svg": (
+        svg(CREDENTIAL + '<text data-field="company-en" style="display:none">ACME Corp.</text>'),
+        "the company's name hidden by a style attribute",
+        "has style='display:none'",
+    ),
+    "xlink-href.svg": (
+        svg(
+            CREDENTIAL
+            + f'<text><textPath xmlns:xlink="{XLINK}" xlink:href="https://attacker.example/p#p"/></text>'
+        ),
+        "an external reference through xlink:href",
+        "has xlink:href='https://attacker.example/p#p'",
+    ),
+    "javascript-link.svg": (
+        svg(CREDENTIAL + '<a href="javascript:alert(1)"><rect width="760" height="292"/></a>'),
+        "a javascript: link over the whole badge",
+        "the link must be an https URL, not a javascript: URL",
+    ),
+    "http-link.svg": (
+        svg(
+            CREDENTIAL + '<a href="http://registry.example/credentials/x"><rect width="10" height="10"/></a>'
+        ),
+        "a plain-http link (rewritable on the way)",
+        "plain http is allowed only to a loopback host",
+    ),
+    "xml-stylesheet.svg": (
+        svg(CREDENTIAL, prolog='<?xml-stylesheet type="text/css" href="https://attacker.example/x.css"?>\n'),
+        "an external style sheet by processing instruction",
+        "a processing instruction <?xml-stylesheet",
+    ),
+}
+CHECKED = {
+    "xinclude.svg": "element <{http://www.w3.org/2001/XInclude}include> is not part of a badge",
+    **{name: phrase for name, (_, _, phrase) in ACTIVE.items()},
+}
+VECTORS.update({name: (data, attack, ("badge", "svg", TOKEN)) for name, (data, attack, _) in ACTIVE.items()})
+
 GENERATED = [
     {
         "name": "over-4-mib",
@@ -308,10 +399,15 @@ def main() -> None:
             entry["error"] = {"problem": expected[1], "messageContains": expected[2]}
         else:
             entry["badge"] = {"kind": expected[1], "token": expected[2]}
+        if name in CHECKED:
+            entry["check"] = {"outcome": "failed", "problem": BADGE_MISMATCH, "detailContains": CHECKED[name]}
         entries.append(entry)
     manifest = {
         "description": "Hostile baked badges and what verifier.extract_badge must do with each: raise BadgeError "
-        "with `problem` and a message containing `messageContains`, or return a Badge of `kind` and `token`. "
+        "with `problem` and a message containing `messageContains`, or return a Badge of `kind` and `token`; "
+        "where `check` is given, verifier.compare_badge_text(badge, the token's payload) must then have that "
+        "`outcome`, `problem` and a detail containing `detailContains` (a badge that is not what the issuer's "
+        "renderer draws fails the badge check). "
         "`generated` entries are too big to store; see tests/verifier/test_hostile_badges.py.",
         "vectors": entries,
         "generated": GENERATED,
