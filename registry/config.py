@@ -27,6 +27,23 @@ class DatabaseSettings(BaseSettings):
 
     database_url: str = "sqlite:///./var/aigov.db"
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return check_database_url(value)
+
+
+# The drivers aigov installs and tests; any other URL would fail later, deep in SQLAlchemy, on a missing module.
+_DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+
+
+def check_database_url(url: str) -> str:
+    """`url` if it names a database aigov supports (SQLite, PostgreSQL through psycopg 3); ValueError if not."""
+    scheme, separator, _ = url.partition("://")
+    if not separator or scheme.lower() not in _DATABASE_DRIVERS:
+        raise ValueError("unsupported database URL: use sqlite:///… or postgresql+psycopg://…")
+    return url
+
 
 class Settings(DatabaseSettings):
     """Everything the registry needs to know about its deployment."""

@@ -44,6 +44,7 @@ class Claim:
     vendor: str | None = None
     line: int = 0
     error: str | None = None  # the row could not be read: the reason
+    source: str | None = None  # the file the row named, when `claim` is that file's bytes: shown in reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +79,48 @@ class BatchRow:
 # -- reading claims ----------------------------------------------------------------------------------------------
 _CLAIM_KEYS = ("claim", "credential", "id", "url", "jwt", "token", "badge")
 _VENDOR_KEYS = ("vendor", "vendor_name", "company", "name")
+_MEMBER_ERROR = (
+    'needs a "claim" member (a credential, id or URL, as a string; "credential", "id", "url", "jwt", "token" '
+    'or "badge" also work) and, if any, a string "vendor"'
+)
 
 
-def read_claims(data: bytes, *, fmt: str = "auto") -> list[Claim]:
+def decode_claims(data: bytes) -> tuple[str, str]:
+    """The text of a claims file and the encoding it was read in: `utf-8` (with or without a BOM), else `cp932`.
+
+    Decoded strictly, never with replacement characters: a vendor name read wrong turns an honest vendor's row
+    `invalid`. Japanese Excel saves "CSV (コンマ区切り)" in Shift_JIS (cp932) by default, and that is what most
+    procurement teams here will hand us; refusing it would send every one of them back to re-save, so a file
+    that is not UTF-8 but is valid cp932 is read as cp932 and the caller says so (`aigov verify-batch` prints
+    a note on stderr naming the encoding). Anything else (UTF-16, bytes valid in neither) raises ValueError
+    with what to do.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError("the file is UTF-16 (Excel's 'Unicode text'): save it as 'CSV UTF-8'")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as e:
+        utf8_error = e
+    try:
+        text = data.decode("cp932")
+    except UnicodeDecodeError:
+        raise ValueError(
+            f"not UTF-8 (byte 0x{data[utf8_error.start]:02x} at offset {utf8_error.start:,}) and not "
+            "Shift_JIS either: save it as 'CSV UTF-8'"
+        ) from None
+    if "\x00" in text:
+        raise ValueError("not UTF-8 and holds NUL bytes (UTF-16 without a BOM?): save it as 'CSV UTF-8'")
+    return text, "cp932"
+
+
+def read_claims(data: bytes | str, *, fmt: str = "auto") -> list[Claim]:
     """Claims from CSV (a header row naming a `claim` column and optionally `vendor`; or one or two columns
     without a header) or JSON Lines (`{"claim": ..., "vendor": ...}` or a JSON string per line).
 
+    `data` is text, or bytes decoded by `decode_claims` (UTF-8, else Shift_JIS; ValueError for anything else).
     A line that cannot be read becomes a Claim with `error` set, so the batch reports it and goes on.
     """
-    text = data.decode("utf-8-sig", errors="replace")
+    text = decode_claims(data)[0] if isinstance(data, bytes) else data.removeprefix("\ufeff")
     if fmt == "auto":
         first = next((line.strip() for line in text.splitlines() if line.strip()), "")
         fmt = "jsonl" if first.startswith(("{", '"')) else "csv"
@@ -112,9 +146,7 @@ def _read_jsonl(text: str) -> list[Claim]:
             found = next((value[k] for k in _CLAIM_KEYS if k in value), None)
             vendor = next((value[k] for k in _VENDOR_KEYS if k in value), None)
             if not isinstance(found, str) or (vendor is not None and not isinstance(vendor, str)):
-                claims.append(
-                    Claim("", line=number, error=f"needs a string {' or '.join(_CLAIM_KEYS[:3])!s} member")
-                )
+                claims.append(Claim("", line=number, error=_MEMBER_ERROR))
             else:
                 claims.append(_claim(found, vendor, number))
         else:
@@ -242,7 +274,7 @@ def verify_claim(
     claim: Claim, verifier: ClaimVerifier | TrustStore, *, now: datetime | None = None
 ) -> BatchRow:
     """One row: the claim verified (never raises for a bad claim)."""
-    shown = _show(claim.claim)
+    shown = _show(claim.source or claim.claim)
     if claim.error is not None:
         return BatchRow(claim.line, shown, claim.vendor, ERROR, claim.error)
     value = claim.claim
@@ -281,9 +313,11 @@ def _row(claim: Claim, shown: str, result: VerificationResult) -> BatchRow:
     company = " / ".join(company_names) or None
     level = _member(subject, "certification").get("level")
     level_name = _member(subject, "achievement").get("name")
-    level_text = (
-        f"{level} — {level_name}" if isinstance(level, str) and isinstance(level_name, str) else level
-    )
+    level_text = level
+    if isinstance(level, str) and isinstance(level_name, str):
+        # "Level 3 — Assured" already says 3: never "3 — Level 3 — Assured".
+        mentioned = re.search(rf"(?<![0-9A-Za-z]){re.escape(level)}(?![0-9A-Za-z])", level_name)
+        level_text = level_name if mentioned else f"{level} — {level_name}"
     valid_until = credential.get("validUntil") if isinstance(credential.get("validUntil"), str) else None
     verdict, reason = result.verdict.value, result.summary
     match = None
@@ -330,7 +364,11 @@ def verify_batch(
             return verify_claim(item, verifier, now=now)
         except Exception as e:  # noqa: BLE001 - one claim must never abort the batch
             return BatchRow(
-                item.line, _show(item.claim), item.vendor, ERROR, f"internal error: {type(e).__name__}: {e}"
+                item.line,
+                _show(item.source or item.claim),
+                item.vendor,
+                ERROR,
+                f"internal error: {type(e).__name__}: {e}",
             )
 
     if concurrency <= 1 or total <= 1:
@@ -350,7 +388,7 @@ def verify_batch(
 
 def _show(claim: str | bytes) -> str:
     if isinstance(claim, bytes):
-        return f"(badge, {len(claim):,} bytes)"
+        return f"({len(claim):,} bytes)"  # a file's bytes without its name (`Claim.source` names it)
     return claim if len(claim) <= _SHOWN else claim[: _SHOWN - 1] + "…"
 
 

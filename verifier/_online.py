@@ -7,7 +7,7 @@ origin the caller allowed explicitly, never because a credential names it. Any s
 makes the verdict `indeterminate`, with the reason and a Bitstring Status List §3.5 problem type.
 
     VerifierError
-    └── FetchError        .url, .problem: a URL refused by policy, or an answer that could not be used
+    └── FetchError        .url, .problem, .status: a URL refused by policy, or an answer that could not be used
 
 Addresses (SSRF and DNS rebinding): the default transport resolves each host itself, *at connect time*, refuses
 the connection unless every address the name resolves to is public (not private, loopback, link-local,
@@ -55,12 +55,21 @@ _SHOWN = 200  # how much of a URL or server answer a message echoes
 
 
 class FetchError(VerifierError):
-    """A URL refused by the fetch policy, or an answer that could not be used; `problem` says which kind."""
+    """A URL refused by the fetch policy, or an answer that could not be used; `problem` says which kind and
+    `status` the HTTP status of an answer other than 200/304 (None when there was no answer)."""
 
-    def __init__(self, message: str, *, url: str, problem: str = problems.STATUS_RETRIEVAL_ERROR) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        problem: str = problems.STATUS_RETRIEVAL_ERROR,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.url = url
         self.problem = problem
+        self.status = status
 
 
 def _short(text: str) -> str:
@@ -330,7 +339,11 @@ class Fetcher:
         if response.status_code == 304:
             return Fetched(current, 304, b"", etag, cache_control)
         if response.status_code != 200:
-            raise FetchError(f"{_short(current)} answered HTTP {response.status_code}", url=url)
+            raise FetchError(
+                f"{_short(current)} answered HTTP {response.status_code}",
+                url=url,
+                status=response.status_code,
+            )
         media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type not in accept:
             raise FetchError(
@@ -455,6 +468,9 @@ class _OnlineTrust(TrustStore):
         self._lookup = lookup
         self.failures: dict[str, FetchError] = {}
 
+    def snapshot_age_problem(self, url: str, now: datetime) -> tuple[str, str] | None:
+        return None  # fetched now, kept no longer than its ttl / Cache-Control allow
+
     def status_snapshot(self, url: str) -> StatusSnapshot | None:
         found = self._lookup(url)
         if isinstance(found, FetchError):
@@ -494,6 +510,21 @@ def cannot_tell(
         tuple(checks),
         f"cannot tell whether this credential is valid: {detail}",
         credential,
+    )
+
+
+def _unknown_credential(registry: str, credential_id: uuid.UUID, status: int) -> VerificationResult:
+    """`invalid`: the trusted registry answered that it holds no certificate with this id."""
+    detail = f"the registry {registry} has no certificate {credential_id} (HTTP {status})"
+    checks = [CheckResult("parse", Outcome.FAILED, detail, problems.UNKNOWN_CREDENTIAL)]
+    checks += [
+        CheckResult(name, Outcome.SKIPPED, "not checked: there is no such certificate")
+        for name in CHECK_NAMES[1:]
+    ]
+    return VerificationResult(
+        Verdict.INVALID,
+        tuple(checks),
+        f"no such certificate: {detail}; the id is wrong or was never issued by this registry",
     )
 
 
@@ -582,26 +613,42 @@ class OnlineVerifier:
         return _explain_failures(result, view.failures) if view.failures else result
 
     def _credential(self, claim: str) -> str | VerificationResult:
-        """The token of a credential named by id or URL, fetched from the registry (or an allowed origin)."""
+        """The token of a credential named by id or URL, fetched from the registry (or an allowed origin).
+
+        A 404 (or 410) from the registry itself for a credential path means it holds no such certificate: that
+        is an answer, `invalid` (a made-up certificate id must not read as "cannot tell"). Anything else that
+        prevents retrieval (network, timeout, 5xx, another origin's 404) is `indeterminate`.
+        """
+        credential_id: uuid.UUID | None = None
         if _UUID.fullmatch(claim):
-            url = f"{self.registry_url}/api/v1/credentials/{uuid.UUID(claim)}/credential.jwt"
+            credential_id = uuid.UUID(claim)
+            url = f"{self.registry_url}/api/v1/credentials/{credential_id}/credential.jwt"
         else:
             url = claim
             try:
                 parsed = httpx.URL(claim)
                 match = _CREDENTIAL_PATH.fullmatch(parsed.path)
                 if match and parsed.scheme in ("http", "https"):
+                    credential_id = uuid.UUID(match.group(1))
                     base = str(parsed.copy_with(path="/", query=None, fragment=None)).rstrip("/")
-                    url = f"{base}/api/v1/credentials/{uuid.UUID(match.group(1))}/credential.jwt"
+                    url = f"{base}/api/v1/credentials/{credential_id}/credential.jwt"
             except (httpx.InvalidURL, ValueError, TypeError):
                 pass
         try:
             fetched = self.fetcher.get(url, accept=VC_JWT_TYPES, max_bytes=DEFAULT_MAX_TOKEN_BYTES)
         except FetchError as e:
+            if credential_id is not None and e.status in (404, 410) and self._is_registry(url):
+                return _unknown_credential(self.registry_url, credential_id, e.status)
             return cannot_tell(
                 "parse", f"the credential could not be retrieved: {e}", problems.RETRIEVAL_ERROR
             )
         return fetched.body.decode("ascii", "replace")
+
+    def _is_registry(self, url: str) -> bool:
+        try:
+            return origin_of(url) == origin_of(self.registry_url)
+        except (httpx.InvalidURL, ValueError, TypeError):
+            return False
 
     # -- status lists ------------------------------------------------------------------------------------------
     def _status(self, url: str) -> StatusSnapshot | FetchError:

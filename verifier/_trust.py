@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keys import KeysError, PublishedKey, format_date_time_stamp, parse_did_document, parse_jwks
+from verifier import problems
 from verifier._errors import TrustStoreError
 from verifier._json import loads
 from verifier._statuslist import Bitstring
@@ -21,7 +22,6 @@ from verifier._trustlist import (
     BundleResult,
     TrustListCredential,
     TrustListResult,
-    describe_age,
     verify_bundle,
     verify_trust_list,
 )
@@ -70,6 +70,7 @@ class TrustStore:
         self._listed: dict[str, TrustedIssuer] = {}
         self._bundle: BundleResult | None = None
         self._bundle_urls: frozenset[str] = frozenset()
+        self._status_max_age: dict[str, timedelta] = {}
 
     # -- issuers ---------------------------------------------------------------------------------------------
     def add_issuer(self, issuer_id: str, keys: Iterable[PublishedKey], *, name: str | None = None) -> None:
@@ -180,7 +181,7 @@ class TrustStore:
             return checked
         subject = checked.bundle.credential_subject
         trust_list = self.add_trust_list(subject.trust_list, max_clock_skew=max_clock_skew)
-        snapshots = [self.add_status_list(item) for item in subject.status_lists]
+        snapshots = [self.add_status_list(item) for item in subject.status_lists]  # aged as the bundle
         statuses = tuple(snapshot.result for snapshot in snapshots)
         urls = frozenset(snapshot.url for snapshot in snapshots if snapshot.bits is not None)
         result = BundleResult(
@@ -219,19 +220,55 @@ class TrustStore:
         if age <= bundle.max_age:
             return None
         return (
-            f"the offline bundle of {format_date_time_stamp(bundle.issued)} is {describe_age(age)} old, over the "
-            f"{describe_age(bundle.max_age)} policy: get a fresh one (aigov bundle pull)"
+            f"the offline bundle of {format_date_time_stamp(bundle.issued)} is {describe_duration(age, units=2)} old, "
+            f"over the {describe_duration(bundle.max_age)} policy: get a fresh one (aigov bundle pull)"
+        )
+
+    def snapshot_age_problem(self, url: str, now: datetime) -> tuple[str, str] | None:
+        """(why, problem type) when the snapshot of `url` is too old to use at `now`: a bundle's, by the bundle's
+        age; one added with a `max_age`, by the age of the status list credential itself (its `validFrom`)."""
+        stale = self.bundle_age_problem(url, now)
+        if stale:
+            return stale, problems.STALE_BUNDLE
+        max_age = self._status_max_age.get(url)
+        snapshot = self._status.get(url)
+        if max_age is None or snapshot is None:
+            return None
+        if snapshot.valid_from is None:
+            return (
+                f"the snapshot of {url} does not say when it was made (no validFrom), so its age "
+                f"cannot be held to the {describe_duration(max_age)} policy",
+                problems.STALE_STATUS_LIST,
+            )
+        age = now - snapshot.valid_from
+        if age <= max_age:
+            return None
+        return (
+            f"the snapshot of {url} (of {format_date_time_stamp(snapshot.valid_from)}) is "
+            f"{describe_duration(age, units=2)} old, over the {describe_duration(max_age)} policy: get a fresh one",
+            problems.STALE_STATUS_LIST,
         )
 
     # -- status lists ----------------------------------------------------------------------------------------
-    def add_status_list(self, token: str | bytes) -> StatusSnapshot:
-        """Verify a signed BitstringStatusListCredential and keep it as a snapshot for its URL."""
+    def add_status_list(self, token: str | bytes, *, max_age: timedelta | None = None) -> StatusSnapshot:
+        """Verify a signed BitstringStatusListCredential and keep it as a snapshot for its URL.
+
+        `max_age` is the oldest the list may be (counted from its `validFrom`, when it was signed) when a
+        status is read from it; older gives `indeterminate`, as a stale bundle does. Give one for a file of
+        unknown freshness (the CLI's `--status-list` uses `--max-age`, default 24 h): a list without
+        `validUntil` would otherwise be believed forever. None suits a caller that knows the list is current
+        (the registry reading its own database).
+        """
         from verifier._verify import verify_status_list  # noqa: PLC0415 - _verify imports this module
 
         snapshot = verify_status_list(token, self)
         known = self._status.get(snapshot.url)
         if snapshot.bits is not None or known is None or known.bits is None:
             self._status[snapshot.url] = snapshot  # a forged list never displaces one that verified
+            if max_age is None:
+                self._status_max_age.pop(snapshot.url, None)
+            else:
+                self._status_max_age[snapshot.url] = max_age
         return snapshot
 
     def status_snapshot(self, url: str) -> StatusSnapshot | None:
@@ -243,8 +280,11 @@ class TrustStore:
 
     # -- files -----------------------------------------------------------------------------------------------
     @classmethod
-    def load(cls, trust_file: Path, status_lists: Iterable[Path] = ()) -> TrustStore:
-        """Build a store from a trust file and status-list files (each a signed status list token).
+    def load(
+        cls, trust_file: Path, status_lists: Iterable[Path] = (), *, status_max_age: timedelta | None = None
+    ) -> TrustStore:
+        """Build a store from a trust file and status-list files (each a signed status list token, held to
+        `status_max_age`: see `add_status_list`).
 
         A trust file is a DID document, or `{"issuers": [{"id": DID, "name": ..., "didDocument": {...}} |
         {"id": DID, "jwks": {...}}]}`.
@@ -252,7 +292,7 @@ class TrustStore:
         store = cls()
         store.add_trust_document(read_json_file(trust_file), source=str(trust_file))
         for path in status_lists:
-            store.add_status_list(_read_bytes(path))
+            store.add_status_list(_read_bytes(path), max_age=status_max_age)
         return store
 
     def add_trust_document(self, document: object, *, source: str = "trust file") -> None:
@@ -260,6 +300,16 @@ class TrustStore:
         if not isinstance(document, dict):
             raise TrustStoreError("must be a JSON object", source=source)
         try:
+            if (
+                "issuers" not in document
+                and "id" not in document
+                and ("keys" in document or "kty" in document)
+            ):
+                raise TrustStoreError(
+                    "this is a JWKS or JWK (bare keys), not a trust file: it does not say whose keys they are. "
+                    "Give the issuer's DID document (aigov keys did), or "
+                    '{"issuers": [{"id": "did:web:…", "jwks": {"keys": […]}}]}'
+                )
             if "issuers" not in document:
                 self.add_did_document(document)
                 return
@@ -283,6 +333,18 @@ class TrustStore:
             self.add_jwks(entry["id"], entry["jwks"], name=name)
         else:
             raise TrustStoreError(f"issuer {entry['id']}: needs a 'didDocument' or a 'jwks' object")
+
+
+def describe_duration(delta: timedelta, *, units: int = 4) -> str:
+    """A duration in at most `units` units, exact by default: `12 s`, `1 h 30 min`, `2 days 3 h` (a policy of
+    90 min must not read as "1 h", nor one of 12 s as "0 min"); `units=2` for an age, where rounding down is fine."""
+    seconds = max(0, int(delta.total_seconds()))
+    parts: list[str] = []
+    for size, unit in ((86400, "days"), (3600, "h"), (60, "min"), (1, "s")):
+        if (seconds >= size and (unit != "days" or seconds >= 2 * size)) or (size == 1 and not parts):
+            count, seconds = divmod(seconds, size)
+            parts.append(f"{count} {'day' if unit == 'days' and count == 1 else unit}")
+    return " ".join(parts[:units])
 
 
 def _read_bytes(path: Path) -> bytes:

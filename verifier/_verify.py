@@ -482,9 +482,9 @@ class _Run:
                 f"{purpose} status unknown: the snapshot of {url} is not valid before {_fmt(snapshot.valid_from)}",
                 problems.STATUS_VERIFICATION_ERROR,
             )
-        stale = self.trust.bundle_age_problem(url, now)
+        stale = self.trust.snapshot_age_problem(url, now)
         if stale:
-            return Outcome.INDETERMINATE, f"{purpose} status unknown: {stale}", problems.STALE_BUNDLE
+            return Outcome.INDETERMINATE, f"{purpose} status unknown: {stale[0]}", stale[1]
         bits = snapshot.bits
         try:
             index = parse_index(entry.get("statusListIndex"), size=len(bits))

@@ -29,6 +29,8 @@ REVOKED = _AIGOV + "revoked"
 SUSPENDED = _AIGOV + "suspended"
 LEGACY_FORMAT = _AIGOV + "legacy-format"
 RETRIEVAL_ERROR = _AIGOV + "retrieval-error"  # a credential named by id or URL could not be fetched
+# The registry answered 404/410 for a credential id on its own origin: it holds no such certificate (invalid).
+UNKNOWN_CREDENTIAL = _AIGOV + "unknown-credential"
 
 # The trust chain (scheme owner → certification body → certificate) and offline bundles.
 NOT_ACCREDITED = _AIGOV + "not-accredited"
@@ -36,3 +38,5 @@ ACCREDITATION_SUSPENDED = _AIGOV + "accreditation-suspended"
 ACCREDITATION_WITHDRAWN = _AIGOV + "accreditation-withdrawn"
 TRUST_LIST_EXPIRED = _AIGOV + "trust-list-expired"
 STALE_BUNDLE = _AIGOV + "stale-bundle"
+# A --status-list snapshot older than the verifier's max-age policy (status indeterminate).
+STALE_STATUS_LIST = _AIGOV + "stale-status-list"

@@ -23,5 +23,7 @@ def read_credential(data: bytes, name: str) -> tuple[bytes, Badge | None]:
     try:
         badge = extract_badge(data, filename=None if name == "-" else name)
     except BadgeError as e:
-        raise UsageError(f"{name if name != '-' else 'standard input'}: {e}") from e
+        where = name if name != "-" else "standard input"
+        message = str(e)  # the extractor names the file itself when it was given one
+        raise UsageError(message if message.startswith(f"{name}:") else f"{where}: {message}") from e
     return badge.token.encode("ascii", "replace"), badge

@@ -45,6 +45,31 @@ def add_online_options(parser: argparse.ArgumentParser, *, flag: bool = False) -
     )
 
 
+def check_plain_http(url: str, *, allow_insecure_loopback: bool, option: str) -> None:
+    """A plain-http URL is bad usage (exit 3) unless it is loopback and --allow-insecure-loopback is given:
+    the fetcher would refuse every request, and ten skipped checks would hide the reason."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return  # unparsable: the fetcher says why
+    if parts.scheme.lower() != "http":
+        return
+    loopback = host == "localhost" or host.startswith("127.") or host == "::1"
+    if not loopback:
+        raise UsageError(
+            f"{option} {url}: only https is fetched; use https (plain http is allowed only to a local "
+            "development registry on 127.0.0.1 or localhost, with --allow-insecure-loopback)"
+        )
+    if not allow_insecure_loopback:
+        raise UsageError(
+            f"{option} {url}: only https is fetched; use https or, for a local development registry, "
+            "add --allow-insecure-loopback"
+        )
+
+
 def make_verifier(args: argparse.Namespace, **options: Any) -> Any:
     """An OnlineVerifier with --registry, else the TrustStore for offline verification."""
     from verifier import TrustStore, TrustStoreError, read_json_file
@@ -54,7 +79,12 @@ def make_verifier(args: argparse.Namespace, **options: Any) -> Any:
             "--status-list needs --trust: a status list is verified with its issuer's pinned keys"
         )
     try:
-        trust = TrustStore.load(args.trust, args.status_list) if args.trust else TrustStore()
+        max_age = getattr(args, "max_age", None)
+        trust = (
+            TrustStore.load(args.trust, args.status_list, status_max_age=max_age)
+            if args.trust
+            else TrustStore()
+        )
     except TrustStoreError as e:
         raise UsageError(str(e)) from e
     if not args.registry:
@@ -79,6 +109,7 @@ def make_verifier(args: argparse.Namespace, **options: Any) -> Any:
             owner = pinned.strip()
     from verifier import OnlineVerifier
 
+    check_plain_http(args.registry, allow_insecure_loopback=args.allow_insecure_loopback, option="--registry")
     try:
         return OnlineVerifier(
             args.registry,

@@ -86,9 +86,10 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-age",
         type=parse_duration,
-        default=timedelta(hours=24),
         metavar="DURATION",
-        help="oldest acceptable bundle (default 24h); older gives 'indeterminate' status",
+        help="oldest acceptable bundle (default 24h) or --status-list file (default: no limit; a registry "
+        "re-signs a list only when a status in it changes), from when it was signed; older gives "
+        "'indeterminate' status",
     )
     parser.add_argument(
         "--trust-list", type=Path, metavar="FILE", help="a trust list credential signed by the scheme owner"
@@ -156,6 +157,15 @@ def owner_pin(args: argparse.Namespace, bundle: bytes | None) -> tuple[str, list
     return "", keys
 
 
+def bundle_max_age(args: argparse.Namespace) -> timedelta:
+    """--max-age for a bundle: 24 h unless given. A bundle is signed when it is pulled, so its age is how long
+    ago the registry vouched for every list in it."""
+    from verifier import DEFAULT_BUNDLE_MAX_AGE
+
+    max_age: timedelta | None = args.max_age
+    return DEFAULT_BUNDLE_MAX_AGE if max_age is None else max_age
+
+
 def _read_capped(path: Path, what: str) -> bytes:
     from verifier import MAX_BUNDLE_TOKEN_BYTES
 
@@ -192,17 +202,17 @@ def offline_trust(args: argparse.Namespace, now: datetime) -> TrustStore:
         if listed.verdict is not Verdict.VALID:
             raise UsageError(f"trust list {args.trust_list}: {listed.summary}")
     if bundle is not None:
-        loaded = trust.add_bundle(bundle, now=now, max_age=args.max_age)
+        loaded = trust.add_bundle(bundle, now=now, max_age=bundle_max_age(args))
         if loaded.verdict is not Verdict.VALID or loaded.issued is None:
             raise UsageError(f"bundle {args.bundle}: {loaded.summary}")
-        note = f"bundle of {_fmt(loaded.issued)}, {_age(loaded.age)} old (max-age {_age(args.max_age)})"
+        note = f"bundle of {_fmt(loaded.issued)}, {_age(loaded.age)} old (max-age {_exact(bundle_max_age(args))})"
         if loaded.stale:
             note += ": too old, status checks will be indeterminate (aigov bundle pull for a fresh one)"
         print(note, file=sys.stderr)
         if loaded.trust_list_result is not None and loaded.trust_list_result.verdict is not Verdict.VALID:
             print(f"warning: the bundle's trust list: {loaded.trust_list_result.summary}", file=sys.stderr)
     for path in args.status_list:
-        trust.add_status_list(_read_capped(path, "status list"))
+        trust.add_status_list(_read_capped(path, "status list"), max_age=args.max_age)
     for snapshot in trust.status_snapshots:
         if snapshot.bits is None:
             print(
@@ -242,7 +252,7 @@ def run_with_bundle(args: argparse.Namespace) -> int:
         extra["bundle"] = {
             "issued": _fmt(trust.bundle.issued),
             "ageSeconds": int((now - trust.bundle.issued).total_seconds()),
-            "maxAgeSeconds": int(args.max_age.total_seconds()),
+            "maxAgeSeconds": int(bundle_max_age(args).total_seconds()),
         }
     return report(with_badge_check(result, badge), as_json=args.json, extra=extra)
 
@@ -256,8 +266,10 @@ def run_pull(args: argparse.Namespace) -> int:
         from verifier import Fetcher, FetchError, origin_of
     except ImportError as e:  # the light install has no httpx
         raise UsageError(f"bundle pull needs the online extra (httpx): {e}") from e
+    from aigov.commands._online_options import check_plain_http
     from verifier import MAX_BUNDLE_TOKEN_BYTES, Verdict, verify_bundle
 
+    check_plain_http(args.url, allow_insecure_loopback=args.allow_insecure_loopback, option="bundle pull")
     try:
         origin = origin_of(args.url)
     except ValueError as e:
@@ -317,6 +329,12 @@ def _fmt(moment: datetime) -> str:
 
 
 def _age(delta: timedelta | None) -> str:
-    from verifier import describe_age
+    from verifier import describe_duration
 
-    return describe_age(delta or timedelta(0))
+    return describe_duration(delta or timedelta(0), units=2)
+
+
+def _exact(delta: timedelta) -> str:
+    from verifier import describe_duration
+
+    return describe_duration(delta)

@@ -33,10 +33,13 @@ def register(subparsers: Any) -> None:
 
 def database_url(args: argparse.Namespace) -> str:
     """--database-url, else AIGOV_DATABASE_URL, else the default SQLite file."""
-    from registry.config import DatabaseSettings
+    from registry.config import DatabaseSettings, check_database_url
 
     if getattr(args, "database_url", None):
-        return str(args.database_url)
+        try:
+            return check_database_url(str(args.database_url))
+        except ValueError as e:
+            raise UsageError(f"--database-url: {e}") from None
     return load_settings(DatabaseSettings).database_url
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aigov.cli import UsageError
-from aigov.commands._common import parse_time, read_input, report
+from aigov.commands._common import non_negative_seconds, parse_time, read_input, report
 from aigov.commands._online_options import add_online_options, run_online
 from aigov.commands.bundle import add_verify_options, run_with_bundle
 
@@ -42,7 +42,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--now", type=parse_time, help="verify as of this time (ISO 8601, default: now)")
     parser.add_argument(
-        "--max-clock-skew", type=int, default=300, metavar="SECONDS", help="tolerated clock skew (300)"
+        "--max-clock-skew",
+        type=non_negative_seconds,
+        default=300,
+        metavar="SECONDS",
+        help="tolerated clock skew (300)",
     )
     parser.add_argument(
         "--allow-legacy", action="store_true", help="also accept VC 1.1 JWTs (reported as legacy)"
@@ -64,10 +68,13 @@ def run(args: argparse.Namespace) -> int:
     if args.bundle or args.trust_list:
         return run_with_bundle(args)  # offline, through the scheme owner's trust list
     if args.trust is None:
-        raise UsageError("--trust is required (or verify online: --online --registry URL)")
+        raise UsageError(
+            "name what you trust: --trust FILE (the issuer's DID document), --bundle FILE or --trust-list FILE "
+            "with --scheme-owner, or verify online: --online --registry URL"
+        )
     token, badge = read_credential(read_input(args.file), args.file)  # a bare token, or a baked SVG/PNG badge
     try:
-        trust = TrustStore.load(args.trust, args.status_list)
+        trust = TrustStore.load(args.trust, args.status_list, status_max_age=args.max_age)
     except TrustStoreError as e:
         raise UsageError(str(e)) from e
     for snapshot in trust.status_snapshots:

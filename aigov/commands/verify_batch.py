@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, UsageError
 from aigov.commands._common import MAX_INPUT_BYTES, parse_time, read_input, write_output
 from aigov.commands._online_options import add_online_options, make_verifier
+from aigov.commands.bundle import parse_duration
 
 if TYPE_CHECKING:
     from verifier import Claim
@@ -52,18 +53,32 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="offline: a signed status list credential (repeatable)",
     )
+    parser.add_argument(
+        "--max-age",
+        type=parse_duration,
+        metavar="DURATION",
+        help="offline: oldest acceptable --status-list file, from when it was signed (default: no limit; a "
+        "registry re-signs a list only when a status in it changes); older gives 'indeterminate' status",
+    )
     add_online_options(parser)
     parser.set_defaults(handler=run)
 
 
 def _claims(args: argparse.Namespace) -> list[Claim]:
-    from verifier import Claim, read_claims
+    from verifier import Claim, decode_claims, read_claims
 
     data = read_input(args.file, max_bytes=MAX_CLAIMS_FILE_BYTES)
     try:
-        claims = read_claims(data, fmt=args.format)
+        text, encoding = decode_claims(data)
+        claims = read_claims(text, fmt=args.format)
     except ValueError as e:
         raise UsageError(f"{args.file}: {e}") from e
+    if encoding != "utf-8":
+        print(
+            f"note: {args.file} is not UTF-8; read as Shift_JIS ({encoding}, Japanese Excel's 'CSV'). "
+            "If a name in the report looks wrong, save the file as 'CSV UTF-8'.",
+            file=sys.stderr,
+        )
     base = Path(args.file).parent if args.file != "-" else Path()
     return [_with_badge(claim, base) if claim.error is None else claim for claim in claims] or [
         Claim("", line=0, error="the file holds no claims")
@@ -71,7 +86,7 @@ def _claims(args: argparse.Namespace) -> list[Claim]:
 
 
 def _with_badge(claim: Claim, base: Path) -> Claim:
-    """A row naming a file (not a JWS, id or URL) becomes the file's bytes: a badge."""
+    """A row naming a file (not a JWS, id or URL) becomes the file's bytes (a badge, or a token file), named."""
     from dataclasses import replace
 
     value = claim.claim
@@ -85,7 +100,7 @@ def _with_badge(claim: Claim, base: Path) -> Claim:
             return replace(claim, error=f"not a JWT, credential id or URL, and no badge file {value!r}")
         if path.stat().st_size > MAX_INPUT_BYTES:
             return replace(claim, error=f"badge file {value!r} is larger than {MAX_INPUT_BYTES:,} bytes")
-        return replace(claim, claim=path.read_bytes())
+        return replace(claim, claim=path.read_bytes(), source=value)
     except OSError as e:
         return replace(claim, error=f"cannot read badge file {value!r}: {e.strerror or e}")
 
@@ -138,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         title = f"Certificate verification report: {Path(args.file).name}"
         for suffix, text in (
-            (".csv", report_csv(rows)),
+            # A BOM, as the registry's CSV export has: without it Excel reads UTF-8 as Shift_JIS in Japan.
+            (".csv", "\ufeff" + report_csv(rows)),
             (".json", report_json(rows, details=True)),
             (".html", report_html(rows, title=title)),
         ):

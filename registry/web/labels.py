@@ -129,6 +129,8 @@ PROBLEM = {
     ),
     problems.STALE_BUNDLE: N_("The status information is too old to rely on."),
     problems.RETRIEVAL_ERROR: N_("The credential could not be fetched."),
+    problems.UNKNOWN_CREDENTIAL: N_("The registry has no certificate with this id."),
+    problems.STALE_STATUS_LIST: N_("The status information is too old to rely on."),
 }
 # A failed check whose problem type is not above (or the same type meaning something more precise here).
 CHECK_FAILED = {

@@ -9,6 +9,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from verifier import (
     BatchRow,
     Claim,
     TrustStore,
+    decode_claims,
     normalize_company,
     read_claims,
     report_csv,
@@ -138,7 +140,8 @@ def test_a_csv_batch_with_every_kind_of_row(
     assert [r["line"] for r in report] == ["2", "3", "4", "5", "6", "7", "8", "9"]
     assert report[0]["vendorMatch"] == "true"
     assert report[0]["company"] == f"{material.company_en} / {material.company_ja}"
-    assert report[0]["level"].startswith("2")
+    assert report[0]["level"] == "Level 2 — Managed"  # the level said once, not "2 — Level 2 — Managed"
+    assert report[4]["claim"] == "badge.svg"  # the file the row named, not its size
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", report[0]["validUntil"])
     assert "not 'Somebody Else K.K.'" in report[2]["reason"]
     assert report[2]["vendorMatch"] == "false"
@@ -299,3 +302,111 @@ def test_reports_escape_everything() -> None:
     assert "&lt;script&gt;" in page
     assert json.loads(report_json(rows))["rows"][0]["claim"] == hostile
     assert next(csv.DictReader(io.StringIO(report_csv(rows))))["claim"] == hostile
+
+
+# -- encodings: what Excel saves -----------------------------------------------------------------------------------
+def test_a_shift_jis_csv_from_japanese_excel_is_read_and_said_so(
+    material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Japanese Excel's default "CSV (コンマ区切り)" is cp932: honest vendors must not turn invalid."""
+    claims = tmp_path / "claims.csv"
+    text = f"claim,vendor\r\n{material.token},{material.company_ja}\r\n"
+    claims.write_bytes(text.encode("cp932"))
+
+    code, out, err = run(capsys, batch(material, claims))
+
+    assert code == EXIT_OK, err
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert (row["verdict"], row["vendor"], row["vendorMatch"]) == ("valid", material.company_ja, "true")
+    assert "not UTF-8; read as Shift_JIS (cp932" in err
+    assert "\ufffd" not in out
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (b"claim,vendor\n\x80\x81,x\n", "not UTF-8 (byte 0x80 at offset 13) and not Shift_JIS either"),
+        ("claim,vendor\n".encode("utf-16"), "UTF-16"),
+        ("claim\x00".encode("cp932") + "株".encode("cp932"), "NUL"),
+    ],
+)
+def test_an_undecodable_file_is_refused_not_replaced(
+    material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, fragment: str
+) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_bytes(data)
+    code, out, err = run(capsys, batch(material, claims))
+    assert code == EXIT_USAGE
+    assert out == ""
+    assert fragment in err
+    assert "CSV UTF-8" in err
+
+
+def test_decode_claims() -> None:
+    assert decode_claims("ベンダー".encode()) == ("ベンダー", "utf-8")
+    assert decode_claims(b"\xef\xbb\xbf" + "ベンダー".encode()) == ("ベンダー", "utf-8")
+    assert decode_claims("ベンダー".encode("cp932")) == ("ベンダー", "cp932")
+    assert read_claims("\ufeffeyJ.a.b,アクメ\n")[0].vendor == "アクメ"  # text in, BOM dropped
+
+
+def test_a_jsonl_row_without_a_claim_says_what_it_needs() -> None:
+    [claim] = read_claims(b'{"vendor": "ACME"}\n')
+    assert claim.error is not None
+    assert claim.error.startswith('needs a "claim" member')
+    assert "or credential or id" not in claim.error
+
+
+# -- the report's columns and files --------------------------------------------------------------------------------
+def test_files_are_shown_by_name_and_the_csv_file_has_a_bom(
+    material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "badge.svg").write_bytes(material.badge.read_bytes())
+    (tmp_path / "vendor-cert.jwt").write_text(material.token, encoding="utf-8")
+    claims = tmp_path / "claims.csv"
+    claims.write_text("claim\nbadge.svg\nvendor-cert.jwt\n", encoding="utf-8")
+    base = tmp_path / "report"
+
+    code, _, err = run(capsys, batch(material, claims, "-o", str(base)))
+
+    assert code == EXIT_OK, err
+    data = (tmp_path / "report.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfline,claim,")  # Excel in Japan reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [r["claim"] for r in rows] == ["badge.svg", "vendor-cert.jwt"]
+    assert [r["verdict"] for r in rows] == ["valid", "valid"]
+    assert material.company_ja in data.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("level", "name", "shown"),
+    [
+        ("3", "Level 3 — Assured", "Level 3 — Assured"),
+        ("3", "Assured", "3 — Assured"),
+        ("3", "Level 13 — Top", "3 — Level 13 — Top"),
+    ],
+)
+def test_the_level_column_says_the_level_once(level: str, name: str, shown: str) -> None:
+    from verifier import Verdict, VerificationResult
+    from verifier._batch import _row
+
+    credential = {"credentialSubject": {"certification": {"level": level}, "achievement": {"name": name}}}
+    result = VerificationResult(Verdict.VALID, (), "ok", credential)
+    assert _row(Claim("x"), "x", result).level == shown
+
+
+def test_batch_status_lists_older_than_max_age_are_indeterminate(
+    material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from verifier import parse_compact
+
+    signed = datetime.fromisoformat(parse_compact(material.revocation.read_bytes()).payload["validFrom"])
+    claims = tmp_path / "claims.csv"
+    claims.write_text(material.token + "\n", encoding="utf-8")
+    later = (signed + timedelta(days=2)).isoformat()
+
+    code, out, _ = run(capsys, batch(material, claims, "--json", "--now", later, "--max-age", "24h"))
+    assert code == EXIT_INDETERMINATE
+    assert "over the 24 h policy" in json.loads(out)["rows"][0]["reason"]
+    assert run(capsys, batch(material, claims, "--now", later, "--max-age", "3d"))[0] == EXIT_OK
+    # No --max-age: a registry re-signs a list only on a change, so an old list may be the current one.
+    assert run(capsys, batch(material, claims, "--now", later))[0] == EXIT_OK

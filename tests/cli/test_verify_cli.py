@@ -6,10 +6,14 @@ Exit codes under test: 0 valid, 1 invalid, 2 indeterminate, 3 bad usage or unrea
 from __future__ import annotations
 
 import contextlib
+import http.server
 import io
 import json
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ import pytest
 import issuer
 from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from keys import b64url_decode
+from verifier import problems
 
 PASSPHRASE = "verify-cli test passphrase"
 ENV = {
@@ -347,6 +352,7 @@ def bad_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "not-json.json").write_text("{not json", encoding="utf-8")
     (tmp_path / "array.json").write_text("[]", encoding="utf-8")
     (tmp_path / "empty-object.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "jwks.json").write_text('{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AA"}]}', "utf-8")
     return tmp_path
 
 
@@ -362,7 +368,11 @@ def bad_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         ({"status": "missing.jwt"}, ("missing.jwt", "cannot read")),
         ({"now": "yesterday"}, ("not an ISO 8601 time: 'yesterday'",)),
         ({"now": ""}, ("not an ISO 8601 time",)),
-        ({"skew": "five"}, ("invalid int value",)),
+        ({"skew": "five"}, ("--max-clock-skew", "not a whole number of seconds: 'five'")),
+        ({"skew": "-5"}, ("--max-clock-skew", "must not be negative")),
+        ({"now": "2027-01-01T00:00:00"}, ("has no time zone", "2027-01-01T00:00:00Z")),
+        ({"trust": "jwks.json"}, ("jwks.json", "is a JWKS", "not a trust file", "aigov keys did")),
+        ({"max-age": "0"}, ("must be positive",)),
     ],
     ids=lambda change: "-".join(map(str, change.items())) if isinstance(change, dict) else None,
 )
@@ -384,7 +394,9 @@ def test_bad_input_is_one_line_and_exit_3(
     if "now" in change:
         argv += ["--now", change["now"]]
     if "skew" in change:
-        argv += ["--max-clock-skew", change["skew"]]
+        argv += [f"--max-clock-skew={change['skew']}"]
+    if "max-age" in change:
+        argv += ["--max-age", change["max-age"]]
 
     code, out, err = run(capsys, argv)
 
@@ -394,7 +406,7 @@ def test_bad_input_is_one_line_and_exit_3(
 def test_trust_is_required(issued: Issued, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, ["verify", str(issued.certificate)])
 
-    assert_one_line_error(code, out, err, "--trust")
+    assert_one_line_error(code, out, err, "--trust FILE", "--bundle FILE", "--trust-list FILE", "--online")
 
 
 # -- the command line itself ---------------------------------------------------------------------------------
@@ -417,3 +429,176 @@ def test_unknown_or_missing_subcommand(
     code, out, err = run(capsys, argv)
 
     assert_one_line_error(code, out, err, fragment)
+
+
+# -- how old a --status-list file may be -------------------------------------------------------------------------
+def _signed_at(path: Path) -> datetime:
+    from verifier import parse_compact
+
+    return datetime.fromisoformat(parse_compact(path.read_bytes()).payload["validFrom"])
+
+
+def test_a_status_list_file_older_than_max_age_is_indeterminate(
+    issued: Issued, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--max-age holds a --status-list file to an age counted from when it was signed."""
+    signed = _signed_at(issued.revocation)
+    later = (signed + timedelta(hours=25)).isoformat()
+
+    code, out, _ = run(capsys, issued.verify("--now", later, "--max-age", "24h", "--json"))
+
+    result = json.loads(out)
+    status = {c["name"]: c for c in result["checks"]}["status.revocation"]
+    assert (code, result["verdict"], status["outcome"]) == (
+        EXIT_INDETERMINATE,
+        "indeterminate",
+        "indeterminate",
+    )
+    assert status["problem"] == problems.STALE_STATUS_LIST
+    assert "25 h old, over the 24 h policy" in status["detail"]
+
+    assert run(capsys, issued.verify("--now", later, "--max-age", "2d"))[0] == EXIT_OK
+    code, out, _ = run(capsys, issued.verify("--now", later, "--max-age", "90m"))
+    assert code == EXIT_INDETERMINATE
+    assert "over the 1 h 30 min policy" in out  # durations exactly, never "1 h"
+    code, out, _ = run(
+        capsys, issued.verify("--now", (signed + timedelta(seconds=20)).isoformat(), "--max-age", "12")
+    )
+    assert "20 s old, over the 12 s policy" in out  # not "over the 0 min policy"
+    assert run(capsys, issued.verify("--now", (signed + timedelta(hours=23)).isoformat()))[0] == EXIT_OK
+
+
+def test_without_max_age_a_status_list_file_is_read_with_its_age_shown(
+    issued: Issued, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A registry re-signs a list only when a status in it changes, so a list signed long ago may be the
+    current one: without --max-age it is used, and the check says how old it is."""
+    later = (_signed_at(issued.revocation) + timedelta(days=3)).isoformat()
+
+    code, out, _ = run(capsys, issued.verify("--now", later))
+
+    assert code == EXIT_OK
+    assert "not revoked (snapshot of" in out
+    assert "3 days old" in out
+
+
+def test_a_revoked_status_stays_invalid_only_while_the_list_is_fresh(
+    issued: Issued, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Staleness makes status unknown; it never turns a fresh list's answer into a pass."""
+    later = (_signed_at(issued.revocation) + timedelta(days=3)).isoformat()
+    code, out, _ = run(capsys, issued.verify("--now", later, "--max-age", "1d"))
+    assert code == EXIT_INDETERMINATE
+    assert verdict_line(out).startswith("INDETERMINATE: ")
+
+
+# -- online: the registry's answers and its scheme --------------------------------------------------------------
+class _Registry(http.server.BaseHTTPRequestHandler):
+    """A loopback 'registry' that answers every GET with the status in its server's `answer`."""
+
+    def do_GET(self) -> None:
+        self.send_response(self.server.answer)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def registry() -> Iterator[http.server.ThreadingHTTPServer]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
+    server.answer = 404  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+UNKNOWN_ID = "3f2c9a4e-0000-4000-8000-000000000000"
+
+
+def test_online_a_made_up_id_is_invalid(
+    issued: Issued,
+    registry: http.server.ThreadingHTTPServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"http://127.0.0.1:{registry.server_port}"
+    argv = ["verify", "--online", UNKNOWN_ID, "--registry", url, "--allow-insecure-loopback"]
+    argv += ["--trust", str(issued.trust)]
+
+    code, out, _ = run(capsys, argv)
+
+    assert code == EXIT_INVALID
+    assert verdict_line(out) == (
+        f"INVALID: no such certificate: the registry {url} has no certificate {UNKNOWN_ID} (HTTP 404); "
+        "the id is wrong or was never issued by this registry"
+    )
+    claims = tmp_path / "claims.csv"
+    claims.write_text(f"claim\n{UNKNOWN_ID}\n", encoding="utf-8")
+    batch = ["verify-batch", str(claims), "--registry", url, "--allow-insecure-loopback", "--no-progress"]
+    batch += ["--trust", str(issued.trust)]
+    code, out, _ = run(capsys, batch)
+    assert code == EXIT_INVALID
+    assert f",invalid,no such certificate: the registry {url} has no certificate {UNKNOWN_ID}" in out
+
+    registry.answer = 503  # type: ignore[attr-defined]
+    code, out, _ = run(capsys, argv)
+    assert code == EXIT_INDETERMINATE  # the registry failing is "cannot tell", never "no such certificate"
+    assert "answered HTTP 503" in verdict_line(out)
+    assert run(capsys, batch)[0] == EXIT_INDETERMINATE
+
+
+@pytest.mark.parametrize(
+    ("registry_url", "extra", "fragments"),
+    [
+        ("http://127.0.0.1:8000", [], ("only https is fetched", "use https or", "--allow-insecure-loopback")),
+        ("http://localhost:8000", [], ("--allow-insecure-loopback",)),
+        (
+            "http://registry.example",
+            ["--allow-insecure-loopback"],
+            ("only https is fetched; use https (plain http is allowed only",),
+        ),
+    ],
+)
+def test_online_a_plain_http_registry_is_bad_usage(
+    issued: Issued,
+    capsys: pytest.CaptureFixture[str],
+    registry_url: str,
+    extra: list[str],
+    fragments: tuple[str, ...],
+) -> None:
+    argv = [
+        "verify",
+        "--online",
+        UNKNOWN_ID,
+        "--registry",
+        registry_url,
+        "--trust",
+        str(issued.trust),
+        *extra,
+    ]
+    code, out, err = run(capsys, argv)
+    assert_one_line_error(code, out, err, *fragments)
+
+
+def test_bundle_pull_over_plain_http_names_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys, ["bundle", "pull", "http://127.0.0.1:8000/api/v1/bundle", "-o", str(tmp_path / "b.jwt")]
+    )
+    assert_one_line_error(code, out, err, "use https", "--allow-insecure-loopback")
+    assert not (tmp_path / "b.jwt").exists()
+
+
+def test_a_refused_badge_names_its_file_once(
+    issued: Issued, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    badge = tmp_path / "dtd.svg"
+    badge.write_text('<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg"/>', "utf-8")
+    code, out, err = run(capsys, ["verify", str(badge), "--trust", str(issued.trust)])
+    assert_one_line_error(code, out, err, "DOCTYPE")
+    assert err.count("dtd.svg") == 1, err

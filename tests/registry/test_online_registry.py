@@ -27,7 +27,7 @@ import pytest
 import uvicorn
 from sqlmodel import Session
 
-from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, main
+from aigov.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from issuer import CertificationDecision
 from registry import lifecycle
 from registry.bodies import create_body
@@ -190,8 +190,9 @@ def test_online_against_the_registry(live: Live) -> None:
 def test_a_missing_credential_and_a_foreign_status_url(live: Live) -> None:
     with live.verifier() as verifier:
         result = verifier.verify("3f2c9a4e-0000-4000-8000-000000000000")
-        assert result.verdict is Verdict.INDETERMINATE
-        assert "answered HTTP 404" in result.check("parse").detail
+        assert result.verdict is Verdict.INVALID  # the registry's 404: no such certificate, not "cannot tell"
+        assert result.check("parse").problem == problems.UNKNOWN_CREDENTIAL
+        assert "(HTTP 404)" in result.check("parse").detail
         # The registry's did:web host is "localhost": not the origin it is served from, and never fetched.
         assert "refusing" in verifier.verify("http://localhost:1/credentials/x").check("parse").detail
 
@@ -218,8 +219,8 @@ def test_the_commands_online(live: Live, tmp_path: Path, capsys: pytest.CaptureF
     assert "revoked" in capsys.readouterr().out
     assert main(
         ["verify", "--online", str(live.credentials[0].id), "--registry", live.url, "--trust", str(did)]
-    ) == (EXIT_INDETERMINATE)  # plain http to loopback without the development option: refused
-    assert "plain-http" in capsys.readouterr().out
+    ) == (EXIT_USAGE)  # plain http to loopback without the development option: bad usage, with the hint
+    assert "--allow-insecure-loopback" in capsys.readouterr().err
 
     claims = tmp_path / "claims.csv"
     with claims.open("w", newline="", encoding="utf-8") as f:

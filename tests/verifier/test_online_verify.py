@@ -419,7 +419,6 @@ def test_a_credential_by_id_or_url(world: World) -> None:
 @pytest.mark.parametrize(
     ("claim", "phrase"),
     [
-        ("3f2c9a4e-0000-4000-8000-000000000000", "answered HTTP 404"),
         ("https://evil.example/credentials/3f2c9a4e-0000-4000-8000-000000000000", "not a trusted origin"),
         ("https://169.254.169.254/latest/meta-data/", "link-local"),
         ("not-a-credential", "only https"),
@@ -429,3 +428,57 @@ def test_a_credential_that_cannot_be_retrieved(world: World, claim: str, phrase:
     result = online(world, Registry(world)).verify(claim)
     world.expect(result, "parse", Outcome.INDETERMINATE, problems.RETRIEVAL_ERROR, phrase)
     assert result.verdict is Verdict.INDETERMINATE
+
+
+UNKNOWN = "3f2c9a4e-0000-4000-8000-000000000000"
+
+
+def test_an_id_the_registry_does_not_hold_is_invalid_not_indeterminate(world: World) -> None:
+    """A 404 from the trusted registry for a credential path is an answer: no such certificate."""
+    verifier = online(world, Registry(world))
+    for claim in (
+        UNKNOWN,
+        f"{world.registry}/credentials/{UNKNOWN}",
+        f"{world.registry}/api/v1/credentials/{UNKNOWN}/credential.jwt",
+    ):
+        result = verifier.verify(claim)
+        world.expect(result, "parse", Outcome.FAILED, problems.UNKNOWN_CREDENTIAL, "has no certificate")
+        assert result.verdict is Verdict.INVALID, claim
+        assert UNKNOWN in result.summary
+        assert all(c.outcome is Outcome.SKIPPED for c in result.checks[1:])
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [httpx.Response(500), httpx.Response(503), httpx.Response(403), httpx.Response(429)],
+)
+def test_other_failures_to_fetch_a_credential_stay_indeterminate(
+    world: World, answer: httpx.Response
+) -> None:
+    registry = Registry(world)
+    registry.override[f"{world.registry}/api/v1/credentials/{UNKNOWN}/credential.jwt"] = lambda _: answer
+    result = online(world, registry).verify(UNKNOWN)
+    world.expect(
+        result, "parse", Outcome.INDETERMINATE, problems.RETRIEVAL_ERROR, f"HTTP {answer.status_code}"
+    )
+    assert result.verdict is Verdict.INDETERMINATE
+
+
+def test_a_timeout_fetching_a_credential_stays_indeterminate(world: World) -> None:
+    def timeout(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    registry = Registry(world)
+    registry.override[f"{world.registry}/api/v1/credentials/{UNKNOWN}/credential.jwt"] = timeout
+    result = online(world, registry).verify(UNKNOWN)
+    world.expect(result, "parse", Outcome.INDETERMINATE, problems.RETRIEVAL_ERROR, "timed out")
+
+
+def test_a_404_elsewhere_is_not_proof_that_a_certificate_does_not_exist(world: World) -> None:
+    """Only the registry answers for its certificates: a 404 from another allowed origin, or for a URL that is
+    not a credential path, says nothing about the certificate."""
+    other = "https://mirror.example"
+    verifier = online(world, Registry(world), allowed_origins=[other])
+    for claim in (f"{other}/credentials/{UNKNOWN}", f"{world.registry}/some/page"):
+        result = verifier.verify(claim)
+        world.expect(result, "parse", Outcome.INDETERMINATE, problems.RETRIEVAL_ERROR, "HTTP 404")

@@ -1,0 +1,57 @@
+"""The CLI never ends in a traceback: a reader that closes the pipe early, a database URL aigov cannot use."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aigov.cli import EXIT_USAGE, main
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`aigov keys jwks | head -c 300`: the reader is gone before aigov writes; no BrokenPipeError traceback."""
+    keystore = ["--keystore", str(tmp_path / "keys"), "--insecure-plaintext-keys"]
+    assert main(["keys", "new", *keystore]) == 0
+    capsys.readouterr()
+    read, write = os.pipe()
+    os.close(read)  # closed before the child writes a byte: every write fails with EPIPE
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+            [sys.executable, "-m", "aigov", "keys", "jwks", *keystore],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.stderr.decode() == ""
+    assert done.returncode == 1  # what Python's docs do on SIGPIPE: quiet, but not "success"
+
+
+@pytest.mark.parametrize(
+    ("url", "where"),
+    [
+        ("mysql://x", "AIGOV_DATABASE_URL"),
+        ("postgresql://u:p@db/aigov", "AIGOV_DATABASE_URL"),  # psycopg2's dialect: not installed
+        ("not a url", "AIGOV_DATABASE_URL"),
+    ],
+)
+def test_an_unsupported_database_url_is_bad_usage(
+    url: str, where: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AIGOV_DATABASE_URL", url)
+    for command in (["db", "upgrade"], ["db", "current"]):
+        assert main(command) == EXIT_USAGE
+        err = capsys.readouterr().err
+        assert err == (
+            f"error: invalid registry settings: {where}: unsupported database URL: "
+            "use sqlite:///… or postgresql+psycopg://…\n"
+        )
+    monkeypatch.delenv("AIGOV_DATABASE_URL")
+    assert main(["db", "upgrade", "--database-url", url]) == EXIT_USAGE
+    assert "--database-url: unsupported database URL" in capsys.readouterr().err
