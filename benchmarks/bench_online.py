@@ -36,7 +36,7 @@ from benchmarks._measure import Ratio, compare_many, timer
 from benchmarks.bench_registry import decisions
 from issuer import CertificationDecision, load_scheme, utc_now
 from keys import Keystore
-from registry import lifecycle
+from registry import lifecycle, trustlist
 from registry.app import create_app
 from registry.bodies import add_scheme, create_body
 from registry.config import Settings
@@ -121,6 +121,21 @@ def local_registry(bodies: int = BODIES, per_body: int = PER_BODY) -> Iterator[L
                     session=session,
                     data=CertificationBodyCreate(slug=slug, name_en=slug, name_ja=None, scheme_id=scheme.id),
                     public_url=url,
+                    now=utc_now(),
+                )
+                session.commit()
+                # Only an accredited body issues: the scheme owner accredits it (and signs the trust list).
+                trustlist.accredit(
+                    session=session,
+                    signers=ctx.signers,
+                    policy=trustlist.TrustListPolicy(public_url=url),
+                    body=body,
+                    scheme_id=scheme.id,
+                    levels=None,
+                    valid_from=utc_now(),
+                    valid_until=None,
+                    reason="benchmark accreditation",
+                    actor="benchmark",
                     now=utc_now(),
                 )
                 session.commit()

@@ -490,6 +490,8 @@ def prepare(deployment: Deployment, opts: Options) -> Population:
     upgrade(deployment.database_url)
     deployment.aigov("admin", "init")
     deployment.aigov("admin", "create-issuer", "--slug", BODY_SLUG, "--name-en", "Benchmark CB")
+    # Only an accredited body issues: the scheme owner accredits it (and signs the trust list) first.
+    deployment.aigov("admin", "accredit", "--issuer", BODY_SLUG, "--reason", "benchmark accreditation")
     print(f"{deployment.engine_name}: populating {opts.credentials:,} credentials ...", file=sys.stderr)
     return populate(deployment, opts)
 

@@ -7,7 +7,8 @@ RegistryError                    base of everything below
 │   └── DuplicateError           a certificate number (or slug) already taken (`.field`)
 ├── InvalidRequestError          a well-formed request the domain rules refuse (`.field`)
 │   └── IdempotencyKeyReusedError  the same Idempotency-Key with a different request
-├── ForbiddenError               the caller is known but may not do this (e.g. a suspended body)
+├── ForbiddenError               the caller is known but may not do this
+│   └── NotAccreditedError       the body holds no active accreditation for what it would issue
 └── SigningUnavailableError      the certification body cannot sign now (no usable key)
 """
 
@@ -62,3 +63,8 @@ class ForbiddenError(RegistryError):
 
 class SigningUnavailableError(RegistryError):
     """The certification body has no key that may sign now (none created, or retired or compromised)."""
+
+
+class NotAccreditedError(ForbiddenError):
+    """Only a body with an accreditation active now, for the scheme and level, may issue, renew or reinstate:
+    anything else would be a certificate that no verifier pinning the scheme owner recognises."""

@@ -11,11 +11,12 @@ head. On SQLite the whole transaction holds the database write lock from BEGIN.
 The writes go through SQLAlchemy Core on the session's connection, not through the ORM unit of work (an ORM
 flush costs several times the SQL it sends), and the statements of issuance run prebuilt on the DB-API cursor
 (registry.db.Prepared). A batch of n certificates costs a fixed number of statements, not n times as many:
-one to check its certificate numbers, three per status purpose to allocate its indices (registry.statuslists),
-one executemany each for the credentials, their allocations and their events (on SQLite, INSERTs of up to 500
-rows: see registry.db.Prepared), and two for the chain head. A batch's signatures are self-checked on other
-threads while the next credential is signed (issuer.Issuer.issue_many). Every function returns Credential
-objects built from the values it wrote (detached: in no session).
+one to check the body's accreditation, one to check its certificate numbers, three per status purpose to
+allocate its indices (registry.statuslists), one executemany each for the credentials, their allocations and
+their events (on SQLite, INSERTs of up to 500 rows: see registry.db.Prepared), and two for the chain head. A
+batch's signatures are self-checked on other threads while the next credential is signed
+(issuer.Issuer.issue_many). Every function returns Credential objects built from the values it wrote
+(detached: in no session).
 """
 
 from __future__ import annotations
@@ -39,15 +40,16 @@ from registry import statuslists
 from registry.db import Prepared, write_transaction
 from registry.errors import (
     DuplicateError,
-    ForbiddenError,
     IdempotencyKeyReusedError,
     InvalidRequestError,
+    NotAccreditedError,
     NotFoundError,
     StateConflictError,
 )
 from registry.eventlog import canonical_json, row_hash
 from registry.identity import credential_url, status_list_url
 from registry.models import (
+    Accreditation,
     Action,
     BodyState,
     CertificationBody,
@@ -60,7 +62,7 @@ from registry.models import (
     StatusPurpose,
 )
 from registry.signers import Signers
-from verifier import parse_date_time_stamp
+from verifier import format_date_time_stamp, parse_date_time_stamp
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -71,6 +73,7 @@ CREDENTIALS: sa.Table = Credential.__table__  # type: ignore[attr-defined]
 EVENTS: sa.Table = Event.__table__  # type: ignore[attr-defined]
 CHAIN_HEAD: sa.Table = ChainHead.__table__  # type: ignore[attr-defined]
 IDEMPOTENCY: sa.Table = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+ACCREDITATIONS: sa.Table = Accreditation.__table__  # type: ignore[attr-defined]
 
 # Statements are built once, here: building a statement costs several times executing it. Those of the
 # issuance path run on the DB-API cursor (registry.db.Prepared: a tenth of a Core execute's overhead).
@@ -93,6 +96,12 @@ _NUMBERS_TAKEN = Prepared(
 )
 _LOCK_CREDENTIAL = (
     sa.select(CREDENTIALS).where(CREDENTIALS.c.id == sa.bindparam("b_id")).with_for_update(key_share=True)
+)
+_ACCREDITATION = sa.select(
+    ACCREDITATIONS.c.levels, ACCREDITATIONS.c.state, ACCREDITATIONS.c.valid_from, ACCREDITATIONS.c.valid_until
+).where(
+    ACCREDITATIONS.c.issuer_id == sa.bindparam("b_issuer"),
+    ACCREDITATIONS.c.scheme_id == sa.bindparam("b_scheme"),
 )
 _CREDENTIALS_BY_ID = sa.select(CREDENTIALS).where(CREDENTIALS.c.id.in_(sa.bindparam("b_ids", expanding=True)))
 _UPDATE_CREDENTIAL = sa.update(CREDENTIALS).where(CREDENTIALS.c.id == sa.bindparam("b_id"))
@@ -291,6 +300,7 @@ def _issue_many(
             signer.scheme.level(decision.level)
         except SchemeError as e:
             raise InvalidRequestError(str(e), field=where(position) + "level") from e
+    _require_accreditation(connection, body, [decision.level for decision in decisions], now)
     numbers = [decision.certificate_number for decision in decisions]
     taken = _numbers_taken(connection, body.id, numbers)
     if taken:
@@ -412,6 +422,42 @@ def _issue_many(
         entries=[(action, credential_id, None, None, payload) for action, credential_id, payload in events],
     )
     return rows
+
+
+def _require_accreditation(
+    connection: Connection, body: CertificationBody, levels: list[str], now: datetime
+) -> None:
+    """Refuse to issue unless the scheme owner's accreditation of `body` for its scheme is active now and
+    covers every level: what it issued otherwise, no verifier pinning the scheme owner would recognise."""
+    scheme = body.scheme_id
+    found = connection.execute(_ACCREDITATION, {"b_issuer": body.id, "b_scheme": scheme}).first()
+    if found is None:
+        raise NotAccreditedError(
+            f"certification body {body.slug} is not accredited for the scheme {scheme}: the scheme owner "
+            "accredits it (aigov admin accredit) before it issues certificates"
+        )
+    accredited, state, valid_from, valid_until = found
+    if state != BodyState.ACTIVE:
+        raise NotAccreditedError(
+            f"the accreditation of {body.slug} for the scheme {scheme} is {state}: it cannot issue, renew or "
+            "reinstate certificates (it may still suspend and revoke them)"
+        )
+    if now < valid_from:
+        raise NotAccreditedError(
+            f"the accreditation of {body.slug} for the scheme {scheme} starts on "
+            f"{format_date_time_stamp(valid_from)}"
+        )
+    if valid_until is not None and now >= valid_until:
+        raise NotAccreditedError(
+            f"the accreditation of {body.slug} for the scheme {scheme} ended on "
+            f"{format_date_time_stamp(valid_until)}"
+        )
+    outside = [level for level in dict.fromkeys(levels) if level not in accredited]
+    if outside:
+        raise NotAccreditedError(
+            f"{body.slug} is accredited for the scheme {scheme} at levels {', '.join(accredited)}, not "
+            f"level {', '.join(outside)}"
+        )
 
 
 def _numbers_taken(connection: Connection, issuer_id: int, numbers: list[str]) -> set[str]:
@@ -567,6 +613,8 @@ def _transition(
         connection = session.connection()
         credential = _locked(connection, body, credential_id)
         _require(credential, transition.allowed, transition.verb)
+        # Setting a bit (suspend, revoke) only takes trust away; clearing one (reinstate) grants it again.
+        signer = _signer(session, ctx, body, grants=not transition.value)
         return _change(
             connection,
             session,
@@ -581,6 +629,7 @@ def _transition(
             now=now,
             reason_code=reason_code,
             reason=reason,
+            signer=signer,
         )
 
     return _transaction(session, ctx, work)
@@ -728,9 +777,16 @@ def _change(
 # -- plumbing -------------------------------------------------------------------------------------------------
 
 
-def _signer(session: Session, ctx: Context, body: CertificationBody) -> Issuer:
-    if body.state != BodyState.ACTIVE:
-        raise ForbiddenError(f"certification body {body.slug} is {body.state}: it cannot change certificates")
+def _signer(session: Session, ctx: Context, body: CertificationBody, *, grants: bool = True) -> Issuer:
+    """The body's signer. Only an accredited (active) body may grant trust: issue, renew, reinstate. One whose
+    accreditation is suspended or withdrawn may still revoke and suspend (`grants=False`): those only take
+    trust away, and its certificates may still be recognised (those issued before a suspension are), so it
+    must be able to end them; it signs its own status lists with its own key, which stays listed."""
+    if grants and body.state != BodyState.ACTIVE:
+        raise NotAccreditedError(
+            f"certification body {body.slug} is {body.state}: it cannot issue, renew or reinstate "
+            "certificates (it may still suspend and revoke them)"
+        )
     return ctx.signers.for_body(session, body)
 
 

@@ -25,6 +25,7 @@ from registry.errors import (
     ConflictError,
     ForbiddenError,
     InvalidRequestError,
+    NotAccreditedError,
     NotFoundError,
     RegistryError,
     SigningUnavailableError,
@@ -36,6 +37,8 @@ _AIGOV = "urn:aigov:problem:"
 INVALID_REQUEST = _AIGOV + "invalid-request"
 UNAUTHORIZED = _AIGOV + "unauthorized"
 FORBIDDEN = _AIGOV + "forbidden"
+# The verifier's NOT_ACCREDITED: the same finding, made before issuing rather than after.
+NOT_ACCREDITED = _AIGOV + "not-accredited"
 NOT_FOUND = _AIGOV + "not-found"
 METHOD_NOT_ALLOWED = _AIGOV + "method-not-allowed"
 CONFLICT = _AIGOV + "conflict"
@@ -171,6 +174,8 @@ async def _registry_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidRequestError):
         field = [FieldProblem(location="body", field=exc.field, detail=str(exc))] if exc.field else None
         return problem_response(422, str(exc), instance=path, errors=field)
+    if isinstance(exc, NotAccreditedError):
+        return problem_response(403, str(exc), instance=path, type_uri=NOT_ACCREDITED)
     if isinstance(exc, ForbiddenError):
         return problem_response(403, str(exc), instance=path)
     if isinstance(exc, SigningUnavailableError):

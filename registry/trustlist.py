@@ -209,14 +209,21 @@ def accredit(
     body: CertificationBody,
     scheme_id: str,
     levels: Sequence[str] | None,
-    valid_from: datetime,
+    valid_from: datetime | None,
     valid_until: datetime | None,
     reason: str,
     actor: str,
     now: datetime,
 ) -> Accreditation:
-    """Accredit `body` for `levels` (default: all) of `scheme_id` from `valid_from`; re-accrediting updates the
-    levels and period and makes a suspended or withdrawn accreditation active again."""
+    """Accredit `body` for `levels` (default: all) of `scheme_id`; re-accrediting updates the levels and period
+    and makes a suspended accreditation active again.
+
+    The start: `valid_from` when given, otherwise now for a new accreditation, and the accreditation's own
+    start when it is re-accredited (lifting a suspension, changing levels or the end): a suspension interrupts
+    an accreditation, it does not begin a new one, so what the body issued before it stays recognised. After a
+    withdrawal the accreditation starts afresh (from now by default): what the body issued before the
+    withdrawal stays unrecognised (the history keeps the withdrawal, and verifiers read it).
+    """
     _lock(session)
     if session.get(SchemeRow, scheme_id) is None:
         raise NotFoundError("scheme", scheme_id)
@@ -233,32 +240,38 @@ def accredit(
             f"scheme {scheme_id} has no level {', '.join(unknown)} (it has {', '.join(known)})",
             field="levels",
         )
-    if valid_until is not None and valid_until <= valid_from:
-        raise InvalidRequestError("the accreditation must end after it starts", field="valid_until")
     assert body.id is not None  # noqa: S101
     row = session.exec(
         select(Accreditation).where(Accreditation.issuer_id == body.id, Accreditation.scheme_id == scheme_id)
     ).first()
     first = row is None
+    if valid_from is not None:
+        start = valid_from
+    elif row is not None and row.state != BodyState.WITHDRAWN:
+        start = row.valid_from
+    else:
+        start = now
+    if valid_until is not None and valid_until <= start:
+        raise InvalidRequestError("the accreditation must end after it starts", field="valid_until")
     if row is None:
         row = Accreditation(
             issuer_id=body.id,
             scheme_id=scheme_id,
             levels=chosen,
-            valid_from=valid_from,
+            valid_from=start,
             valid_until=valid_until,
             state=BodyState.ACTIVE,
             created_at=now,
             updated_at=now,
         )
     else:
-        row.levels, row.valid_from, row.valid_until = chosen, valid_from, valid_until
+        row.levels, row.valid_from, row.valid_until = chosen, start, valid_until
         row.state, row.updated_at = BodyState.ACTIVE, now
     session.add(row)
     session.flush()
     # A first accreditation is active from its start (which may be earlier than the decision is recorded);
-    # a later one from the decision.
-    since = min(valid_from, now) if first else now
+    # a later one from the decision (the history is append-only, in time order).
+    since = min(start, now) if first else now
     return _decide(
         session=session,
         signers=signers,

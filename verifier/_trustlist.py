@@ -5,7 +5,7 @@ ETSI TS 119 612 trusted lists and the EBSI Trusted Issuers Registry, much simpli
 body with its DID, names, public keys (with their validity windows and states) and its accreditations: the
 scheme, the levels it may certify, the accreditation period and the status history. A certificate is then
 checked through the list like a certificate chain: issuer listed, accredited for that scheme and level when it
-issued, not withdrawn now, signing key one of its listed keys and valid at issuance.
+issued (by the signed history), not withdrawn since, signing key one of its listed keys and valid at issuance.
 
 An offline bundle is a second owner-signed credential holding the trust list token, the bodies' DID documents
 and every status list token, with its time of issue, so that `verify` works with no network at all.
@@ -128,6 +128,11 @@ class Accreditation(_Closed):
                 break
             found = change.status
         return found
+
+    def withdrawn_after(self, moment: datetime) -> datetime | None:
+        """When the accreditation was first withdrawn after `moment` (None if never): a withdrawal ends the
+        recognition of what the body issued before it, even if it is accredited again later."""
+        return next((c.since for c in self.history if c.status == "withdrawn" and c.since > moment), None)
 
     def since(self, moment: datetime) -> datetime | None:
         """When the status in force at `moment` began (a run of equal statuses counts from its first)."""
@@ -468,8 +473,10 @@ def check_listed_issuer(
     accredited for the certificate's scheme and level at issuance, and not withdrawn now.
 
     Policy: withdrawal ends the recognition of every certificate the body issued (ISO/IEC 17011 §7.11 practice:
-    its certificates must be transferred or re-certified), so a withdrawn body fails now; a suspended body
-    issues nothing new, but what it issued before the suspension stays recognised, so that is a warning.
+    its certificates must be transferred or re-certified), so a withdrawal fails what the body issued before
+    it, even once it is accredited again; a suspended body issues nothing new, but what it issued before the
+    suspension stays recognised (a warning while suspended, a pass once the suspension is lifted). Whether the
+    body was accredited at issuance is read from the signed history (`_not_accredited_then`).
     """
     name = "issuer_trust"
     owner = trust_list.issuer
@@ -536,42 +543,21 @@ def check_listed_issuer(
             f"{who} is accredited for {scheme} levels {levels}, not level {level}",
             problems.NOT_ACCREDITED,
         )
-    at = _fmt(issued_at)
-    if issued_at < accreditation.valid_from or (
-        accreditation.valid_until is not None and issued_at >= accreditation.valid_until
-    ):
-        until = f" until {_fmt(accreditation.valid_until)}" if accreditation.valid_until else ""
+    refused = _not_accredited_then(accreditation, issued_at, who)
+    if refused is not None:
+        detail, problem = refused
+        return CheckResult(name, Outcome.FAILED, detail, problem)
+    withdrawn = accreditation.withdrawn_after(issued_at)
+    if withdrawn is not None:
         return CheckResult(
             name,
             Outcome.FAILED,
-            f"{who} was not accredited when it issued this ({at}): its accreditation runs from "
-            f"{_fmt(accreditation.valid_from)}{until}",
-            problems.NOT_ACCREDITED,
-        )
-    then = accreditation.status_at(issued_at)
-    if then != "active":
-        problem = {
-            "suspended": problems.ACCREDITATION_SUSPENDED,
-            "withdrawn": problems.ACCREDITATION_WITHDRAWN,
-        }
-        since = accreditation.since(issued_at) if then else None
-        state = f"{then} since {_fmt(since)}" if then and since else "not yet accredited"
-        return CheckResult(
-            name,
-            Outcome.FAILED,
-            f"{who}'s accreditation was {state} when it issued this ({at})",
-            problem.get(then or "", problems.NOT_ACCREDITED),
-        )
-    current = accreditation.status
-    if current == "withdrawn":
-        since = accreditation.history[-1].since
-        return CheckResult(
-            name,
-            Outcome.FAILED,
-            f"{who}'s accreditation was withdrawn on {_fmt(since)}: the certificates it issued are no longer "
-            "recognised",
+            f"{who}'s accreditation was withdrawn on {_fmt(withdrawn)}: the certificates it issued before "
+            "are no longer recognised",
             problems.ACCREDITATION_WITHDRAWN,
         )
+    at = _fmt(issued_at)
+    current = accreditation.status
     passed = f"{who} is accredited by {owner} for level {level} of {scheme} ({version})"
     if current == "suspended":
         since = accreditation.history[-1].since
@@ -591,6 +577,44 @@ def check_listed_issuer(
             problems.NOT_ACCREDITED,
         )
     return CheckResult(name, Outcome.PASSED, passed)
+
+
+def _not_accredited_then(
+    accreditation: Accreditation, issued_at: datetime, who: str
+) -> tuple[str, str] | None:
+    """Why `who` was not accredited (active, within the period) at `issued_at`, with the problem type; None if
+    it was.
+
+    The signed history decides: the status in force then must be `active`. The period bounds it: nothing
+    counts from `validUntil` on, nor before `validFrom` — except where the history shows the accreditation was
+    suspended (or withdrawn: the caller then refuses it as such) between the issue time and `validFrom`: that
+    `validFrom` was moved by the decision that lifted the suspension (as earlier registries did), and the
+    history, not the period, says the body was active then. Before the history's first entry only the period
+    speaks (a start the owner set earlier than the first decision).
+    """
+    at = _fmt(issued_at)
+    start, until = accreditation.valid_from, accreditation.valid_until
+    period = (
+        f"{who} was not accredited when it issued this ({at}): its accreditation runs from {_fmt(start)}"
+        + (f" until {_fmt(until)}" if until else ""),
+        problems.NOT_ACCREDITED,
+    )
+    if until is not None and issued_at >= until:
+        return period
+    then = accreditation.status_at(issued_at)
+    if then is None:
+        return period if issued_at < start else None
+    if then != "active":
+        since = accreditation.since(issued_at) or issued_at
+        problem = (
+            problems.ACCREDITATION_SUSPENDED if then == "suspended" else problems.ACCREDITATION_WITHDRAWN
+        )
+        return f"{who}'s accreditation was {then} since {_fmt(since)} when it issued this ({at})", problem
+    if issued_at < start and not any(
+        change.status != "active" and issued_at < change.since <= start for change in accreditation.history
+    ):
+        return period
+    return None
 
 
 def _scheme_and_level(payload: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -177,6 +177,14 @@ class _Run:
         resolved = self.trust.resolve_key(kid)
         if resolved is None:
             did = kid.partition("#")[0]
+            listed = self.trust.trust_list
+            if self.trust.issuer(did) is None and listed is not None:
+                return self.stop(
+                    "key",
+                    f"issuer {did} is not accredited by the scheme owner {listed.issuer}: it is not on "
+                    f"trust list version {listed.version}",
+                    problems.UNTRUSTED_ISSUER,
+                )
             if self.trust.issuer(did) is None:
                 return self.stop(
                     "key",

@@ -58,12 +58,25 @@ def register(subparsers: Any) -> None:
     revoke.set_defaults(handler=run_revoke_token)
 
     accredit = commands.add_parser(
-        "accredit", help="accredit a certification body (re-signs the trust list, logs an event)"
+        "accredit",
+        help="accredit a certification body, or lift the suspension of its accreditation (re-signs the "
+        "trust list, logs an event)",
+        description="Accredit a certification body for a scheme: it may then issue certificates, and "
+        "verifiers that pin the scheme owner recognise them. Run it again to change the levels or the end, or "
+        "to lift a suspension: the accreditation keeps its start (what the body issued before the suspension "
+        "stays valid; what it issued while suspended does not), unless --from gives another. After a "
+        "withdrawal it is a new accreditation, from now unless --from says otherwise; certificates issued "
+        "before the withdrawal stay unrecognised. --levels and --until are set anew by every run.",
     )
     accredit.add_argument("--issuer", required=True, metavar="SLUG", help="the certification body")
     accredit.add_argument("--scheme", help="scheme id (default: the body's scheme)")
     accredit.add_argument("--levels", help="comma-separated levels it may certify (default: all)")
-    accredit.add_argument("--from", dest="valid_from", type=parse_time, help="start (default: now)")
+    accredit.add_argument(
+        "--from",
+        dest="valid_from",
+        type=parse_time,
+        help="start (default: now for a new or withdrawn accreditation, else its current start)",
+    )
     accredit.add_argument("--until", dest="valid_until", type=parse_time, help="end (default: open-ended)")
     accredit.add_argument("--reason", required=True, help="why (kept in the history and the event log)")
     accredit.set_defaults(handler=run_accredit)
@@ -242,7 +255,7 @@ def run_accredit(args: argparse.Namespace) -> int:
             body=body,
             scheme_id=args.scheme or body.scheme_id,
             levels=levels,
-            valid_from=args.valid_from or now,
+            valid_from=args.valid_from,
             valid_until=args.valid_until,
             reason=args.reason,
             actor="admin-cli",

@@ -19,7 +19,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,27 +27,36 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from issuer import load_scheme
 from keys import Keystore
 from registry.app import create_app
 from registry.bodies import add_scheme, create_body
 from registry.config import Settings
-from registry.db import make_engine
+from registry.db import make_engine, write_transaction
 from registry.identity import REGISTRY_KEYSTORE
 from registry.lifecycle import Context
 from registry.migrate import upgrade
-from registry.models import GENESIS_HASH, CertificationBody, CertificationBodyCreate, Credential
+from registry.models import (
+    GENESIS_HASH,
+    BodyState,
+    CertificationBody,
+    CertificationBodyCreate,
+    Credential,
+    Event,
+)
 from registry.signers import IssuerFactory, KeyCache, Signers, build_issuer
 from registry.statuslists import ListPolicy
 from registry.tokens import Scope, create_token
+from registry.trustlist import TrustListPolicy, accredit
 
 if TYPE_CHECKING:
     from conftest import FixedClock  # tests/conftest.py
 
 PASSPHRASE = "registry tests: not a real passphrase"
 PUBLIC_URL = "https://registry.test.example"
+ACCREDITED_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 SCHEME = load_scheme()
 ALL_SCOPES = [scope.value for scope in Scope]
 SAMPLE_DECISION: dict[str, Any] = {
@@ -215,6 +224,14 @@ class Registry:
     key_cache: KeyCache
     acme: CertificationBody
     other: CertificationBody
+    setup_events: int = 0  # events the fixture logged (accrediting the bodies): a test's own come after
+
+    def events(self) -> list[Event]:
+        """The events logged since the fixture's set-up, in order."""
+        with self.session() as session:
+            return list(
+                session.exec(select(Event).where(Event.seq > self.setup_events).order_by(col(Event.seq)))
+            )
 
     @property
     def is_postgres(self) -> bool:
@@ -266,6 +283,28 @@ class Registry:
             self.settings.keystore_path / name, passphrase=self.settings.passphrase(), clock=self.clock
         )
 
+    def accredit(self, *bodies: CertificationBody) -> None:
+        """What `aigov admin accredit --issuer SLUG` does, for each body (every level of its scheme, from
+        ACCREDITED_FROM): one decision each, the trust list re-signed, an event logged."""
+        ctx = self.context()
+        policy = TrustListPolicy(public_url=self.settings.public_url)
+        for body in bodies:
+            with self.session() as session, write_transaction(session):
+                accredit(
+                    session=session,
+                    signers=ctx.signers,
+                    policy=policy,
+                    body=session.get(CertificationBody, body.id),
+                    scheme_id=body.scheme_id,
+                    levels=None,
+                    valid_from=ACCREDITED_FROM,
+                    valid_until=None,
+                    reason="accredited for the tests",
+                    actor="admin",
+                    now=self.clock(),
+                )
+            body.state = BodyState.ACTIVE
+
     @staticmethod
     def bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
@@ -290,8 +329,16 @@ def make_settings(database_url: str, keystore_root: Path, **overrides: Any) -> S
 
 
 @pytest.fixture
+def accredited() -> bool:
+    """Whether the `registry` fixture has the scheme owner accredit both bodies (for every level, from
+    ACCREDITED_FROM), as an operator does before a body issues. A module that tests accreditation itself
+    overrides this fixture to return False."""
+    return True
+
+
+@pytest.fixture
 def registry(
-    database_url: str, keystore_root: Path, key_cache: KeyCache, fixed_clock: FixedClock
+    database_url: str, keystore_root: Path, key_cache: KeyCache, fixed_clock: FixedClock, accredited: bool
 ) -> Iterator[Registry]:
     settings = make_settings(database_url, keystore_root)
     engine = make_engine(database_url, pool_size=2, max_overflow=5)
@@ -309,7 +356,11 @@ def registry(
         ]
         session.commit()
     try:
-        yield Registry(settings, engine, fixed_clock, key_cache, *bodies)
+        created = Registry(settings, engine, fixed_clock, key_cache, *bodies)
+        if accredited:
+            created.accredit(created.acme, created.other)
+            created.setup_events = created.count(Event)
+        yield created
     finally:
         engine.dispose()
 

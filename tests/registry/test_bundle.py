@@ -23,6 +23,12 @@ from verifier import Outcome, TrustStore, Verdict, problems, verify, verify_bund
 PASSPHRASE = "registry tests: not a real passphrase"  # tests/registry/conftest.py
 
 
+@pytest.fixture
+def accredited() -> bool:
+    """Only acme-cb is accredited here, by the tests themselves (tests/registry/conftest.py)."""
+    return False
+
+
 def accredit_acme(registry: Any) -> None:
     ctx = registry.context()
     with registry.session() as session, write_transaction(session):

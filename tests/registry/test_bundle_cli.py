@@ -18,12 +18,13 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlmodel import select
 
 from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from keys import b64url_decode, b64url_encode, did_web_document
 from registry.db import write_transaction
 from registry.identity import REGISTRY_KEYSTORE, registry_did
-from registry.models import CertificationBody
+from registry.models import Accreditation, AccreditationChange, CertificationBody
 from registry.trustlist import TrustListPolicy, accredit
 
 pytestmark = pytest.mark.slow  # a server per test: about a second each
@@ -54,6 +55,12 @@ class Served:
     certificate: Path
     owner_document: Path
     thumbprint: str
+
+
+@pytest.fixture
+def accredited() -> bool:
+    """`served` accredits acme-cb itself; the commands below decide about other-cb (tests/registry/conftest.py)."""
+    return False
 
 
 @pytest.fixture
@@ -264,13 +271,35 @@ def test_verify_with_a_trust_list_and_status_list_files(served: Served, tmp_path
     assert "trust list version 1 of did:web:registry.test.example expired" in out
 
 
-def test_admin_accreditation_commands(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+def admin_environment(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = served.registry.settings
     monkeypatch.setenv("AIGOV_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("AIGOV_PUBLIC_URL", settings.public_url)
     monkeypatch.setenv("AIGOV_KEYSTORE_PATH", str(settings.keystore_path))
     monkeypatch.setenv("AIGOV_KEY_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("AIGOV_ENVIRONMENT", "production")
+
+
+def test_lifting_a_suspension_on_the_command_line_keeps_the_start(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin_environment(served, monkeypatch)
+    code, _, err = run("admin", "suspend-accreditation", "--issuer", "acme-cb", "--reason", "overdue audit")
+    assert code == EXIT_OK, err
+    code, _, err = run("admin", "accredit", "--issuer", "acme-cb", "--levels", "1,2,3", "--reason", "lifted")
+    assert code == EXIT_OK, err
+    with served.registry.session() as session:
+        [row] = session.exec(select(Accreditation).where(Accreditation.issuer_id == served.registry.acme.id))
+        assert (row.state, row.valid_from) == ("active", datetime(2026, 1, 1, tzinfo=UTC))
+        changes = session.exec(
+            select(AccreditationChange.state).where(AccreditationChange.accreditation_id == row.id)
+        ).all()
+        assert list(changes) == ["active", "suspended", "active"]
+
+
+def test_admin_accreditation_commands(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = served.registry.settings
+    admin_environment(served, monkeypatch)
     code, out, err = run(
         "admin", "accredit", "--issuer", "other-cb", "--levels", "1,2", "--reason", "assessed"
     )

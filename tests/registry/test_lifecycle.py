@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
 from issuer import CertificationDecision, IssuedCredential, Issuer, SelfCheckError
 from keys import SigningKey
@@ -18,6 +18,7 @@ from registry.errors import (
     ForbiddenError,
     IdempotencyKeyReusedError,
     InvalidRequestError,
+    NotAccreditedError,
     NotFoundError,
     SigningUnavailableError,
     StateConflictError,
@@ -95,9 +96,8 @@ def trust_for(registry: Registry) -> TrustStore:
 
 
 def nothing_written(registry: Registry) -> bool:
-    return all(
-        registry.count(table) == 0
-        for table in (Credential, StatusAllocation, Event, StatusList, IdempotencyRecord)
+    return registry.count(Event) == registry.setup_events and all(
+        registry.count(table) == 0 for table in (Credential, StatusAllocation, StatusList, IdempotencyRecord)
     )
 
 
@@ -114,12 +114,13 @@ def test_issue_records_the_credential_its_indices_and_an_event(registry: Registr
     assert stored.revocation_list_id != stored.suspension_list_id
     with registry.session() as session:
         allocations = session.exec(select(StatusAllocation)).all()
-        events = session.exec(select(Event)).all()
+    events = registry.events()
     assert {(a.list_id, a.status_index) for a in allocations} == {
         (stored.revocation_list_id, stored.revocation_index),
         (stored.suspension_list_id, stored.suspension_index),
     }
-    assert [(e.seq, e.action, e.credential_id) for e in events] == [(1, "issued", credential.id)]
+    first = registry.setup_events + 1
+    assert [(e.seq, e.action, e.credential_id) for e in events] == [(first, "issued", credential.id)]
     result = verify(stored.token, trust_for(registry), now=registry.clock())
     assert result.verdict is Verdict.VALID, result
     assert result.credential is not None
@@ -296,6 +297,22 @@ def test_a_suspended_body_cannot_issue(registry: Registry) -> None:
         issue(registry)
 
 
+@pytest.mark.parametrize("state", [BodyState.SUSPENDED, BodyState.WITHDRAWN])
+def test_a_body_no_longer_accredited_still_takes_trust_away(registry: Registry, state: BodyState) -> None:
+    first, second = issue(registry), issue(registry)
+    registry.acme.state = state
+    suspended = change(registry, "suspend", first.id, reason_code=ReasonCode.NONCONFORMITY)
+    assert suspended.status == CredentialStatus.SUSPENDED
+    assert bits(registry, first.suspension_list_id).get(first.suspension_index)
+    with pytest.raises(NotAccreditedError, match=f"is {state}: it cannot issue, renew or reinstate"):
+        change(registry, "reinstate", first.id)
+    revoked = change(registry, "revoke", second.id, reason_code=ReasonCode.COMPANY_REQUEST)
+    assert revoked.status == CredentialStatus.REVOKED
+    assert bits(registry, second.revocation_list_id).get(second.revocation_index)
+    with pytest.raises(NotAccreditedError):
+        change(registry, "renew", first.id, decision=decision())
+
+
 # -- status changes -----------------------------------------------------------------------------------------------
 
 
@@ -333,8 +350,8 @@ def test_suspend_reinstate_revoke(registry: Registry) -> None:
     assert revoked.status == CredentialStatus.REVOKED
     assert bits(registry, credential.revocation_list_id).get(credential.revocation_index)
 
+    actions = [e.action for e in registry.events()]
     with registry.session() as session:
-        actions = session.exec(select(Event.action).order_by(col(Event.seq))).all()
         versions = {lst.purpose: lst.version for lst in session.exec(select(StatusList))}
     assert actions == ["issued", "suspended", "reinstated", "revoked"]
     assert versions == {"revocation": 2, "suspension": 3}
@@ -411,8 +428,7 @@ def test_renew_supersedes_the_old_credential(registry: Registry) -> None:
     assert new.supersedes_id == old.id
     assert new.valid_from == registry.clock()
     assert bits(registry, old.revocation_list_id).get(old.revocation_index)
-    with registry.session() as session:
-        events = session.exec(select(Event).order_by(col(Event.seq))).all()
+    events = registry.events()
     assert [(e.action, e.credential_id) for e in events] == [
         ("issued", old.id),
         ("superseded", old.id),
@@ -442,20 +458,21 @@ def test_verify_chain_accepts_the_log_and_finds_tampering(registry: Registry) ->
     change(registry, "revoke", credential.id, reason_code=ReasonCode.NONCONFORMITY)
     with registry.session() as session:
         assert verify_chain(session=session).ok
-        assert verify_chain(session=session).checked == 3
+        setup = registry.setup_events
+        assert verify_chain(session=session).checked == setup + 3
 
-        event = session.get(Event, 2)
+        event = session.get(Event, setup + 2)
         assert event is not None
         event.reason = "nothing happened"
         session.commit()
         report = verify_chain(session=session)
-        assert (report.ok, report.seq) == (False, 2)
+        assert (report.ok, report.seq) == (False, setup + 2)
 
         event.reason = None
         session.commit()
         assert verify_chain(session=session).ok
 
-        last = session.get(Event, 3)
+        last = session.get(Event, setup + 3)
         session.delete(last)
         session.commit()
         report = verify_chain(session=session)

@@ -118,6 +118,7 @@ def live(registry: Registry, keystore_root: Path) -> Iterator[Live]:
         )
         session.commit()
     loop = dataclasses.replace(registry, settings=settings, acme=body)
+    loop.accredit(body)
     with loop.session() as session:
         decisions = [CertificationDecision.model_validate(loop.decision()) for _ in range(12)]
         issued = lifecycle.issue_batch(

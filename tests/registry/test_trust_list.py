@@ -25,6 +25,7 @@ from registry.models import (
     AccreditationChange,
     BodyState,
     CertificationBody,
+    Credential,
     Event,
     TrustListRecord,
 )
@@ -34,6 +35,13 @@ from verifier import Outcome, TrustStore, Verdict, problems, verify, verify_trus
 
 ACCREDITED_FROM = datetime(2026, 1, 1, tzinfo=UTC)
 PASSPHRASE = "registry tests: not a real passphrase"  # tests/registry/conftest.py
+NOT_ACCREDITED = "urn:aigov:problem:not-accredited"
+
+
+@pytest.fixture
+def accredited() -> bool:
+    """These tests make every accreditation decision themselves (tests/registry/conftest.py)."""
+    return False
 
 
 def decide(registry: Any, action: str, body: CertificationBody | None = None, **options: Any) -> Any:
@@ -246,10 +254,12 @@ def test_certificates_verify_through_the_served_list(client: TestClient, registr
 def test_a_level_outside_the_accreditation_is_refused_by_the_verifier(
     client: TestClient, registry: Any, token: str
 ) -> None:
-    decide(registry, "accredit", levels=["1"])
+    decide(registry, "accredit", levels=["1", "2"])
     issued = client.post(
         "/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token)
     ).json()
+    registry.clock.advance(days=1)
+    decide(registry, "accredit", levels=["1"], valid_from=None, reason="level 2 no longer covered")
     trust = TrustStore()
     trust.pin_scheme_owner(registry_did(registry.settings.public_url), owner_keys(registry))
     trust.add_trust_list(client.get("/trust-list").text)
@@ -285,3 +295,141 @@ def test_fresh_session_reads_do_not_resign(client: TestClient, registry: Any) ->
     assert client.get("/trust-list").headers["etag"] == first.headers["etag"]
     with Session(registry.engine) as session:
         assert session.get(TrustListRecord, 1).issued_at == datetime(2026, 11, 1, tzinfo=UTC) + timedelta(0)
+
+
+# -- accreditation and issuance ---------------------------------------------------------------------------------
+
+
+def verify_through_list(client: TestClient, registry: Any, issued: dict[str, Any]) -> Any:
+    trust = TrustStore()
+    trust.pin_scheme_owner(registry_did(registry.settings.public_url), owner_keys(registry))
+    assert trust.add_trust_list(client.get("/trust-list").text).verdict is Verdict.VALID
+    for entry in issued["credentialStatus"]:
+        url = entry["statusListCredential"].removeprefix(registry.settings.public_url)
+        trust.add_status_list(client.get(url).text)
+    return verify(issued["token"], trust, now=registry.clock())
+
+
+def post(client: TestClient, registry: Any, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    return client.post(f"/api/v1/credentials{path}", json=body or {}, headers=registry.bearer(token))
+
+
+def test_lifting_a_suspension_keeps_the_start_and_what_was_issued_before(
+    client: TestClient, registry: Any, token: str
+) -> None:
+    decide(registry, "accredit")
+    registry.clock.advance(days=1)
+    before = post(client, registry, token, "", registry.decision())
+    assert before.status_code == 201, before.text
+    registry.clock.advance(days=1)
+    decide(registry, "suspended", reason="surveillance audit overdue")
+    registry.clock.advance(days=1)
+    refused = post(client, registry, token, "", registry.decision())
+    assert refused.status_code == 403
+    assert refused.json()["type"] == NOT_ACCREDITED
+    registry.clock.advance(days=1)
+    lifted_at = registry.clock()
+    decide(registry, "accredit", valid_from=None, reason="audit done")  # no --from: the start is kept
+
+    _, listed = fetch_list(client, registry)
+    accreditation = listed.credential_subject.issuers[0].accreditations[0]
+    assert accreditation.valid_from == ACCREDITED_FROM
+    assert [(c.status, c.since) for c in accreditation.history][1:] == [
+        ("suspended", lifted_at - timedelta(days=2)),
+        ("active", lifted_at),
+    ]
+    result = verify_through_list(client, registry, before.json())
+    assert result.verdict is Verdict.VALID, result.render_text()
+    assert result.check("issuer_trust").outcome is Outcome.PASSED
+    after = post(client, registry, token, "", registry.decision())
+    assert after.status_code == 201, after.text
+    assert verify_through_list(client, registry, after.json()).verdict is Verdict.VALID
+
+
+def test_an_explicit_start_moves_the_accreditation(client: TestClient, registry: Any) -> None:
+    decide(registry, "accredit")
+    earlier = ACCREDITED_FROM - timedelta(days=30)
+    decide(registry, "accredit", valid_from=earlier, reason="start corrected")
+    _, listed = fetch_list(client, registry)
+    assert listed.credential_subject.issuers[0].accreditations[0].valid_from == earlier
+    with pytest.raises(InvalidRequestError, match="end after"):
+        decide(registry, "accredit", valid_from=None, valid_until=earlier, reason="r")
+
+
+def test_reaccrediting_after_withdrawal_starts_afresh(client: TestClient, registry: Any, token: str) -> None:
+    decide(registry, "accredit")
+    issued = post(client, registry, token, "", registry.decision()).json()
+    registry.clock.advance(days=1)
+    decide(registry, "withdrawn")
+    registry.clock.advance(days=1)
+    decide(registry, "accredit", valid_from=None, reason="re-assessed")
+    _, listed = fetch_list(client, registry)
+    assert listed.credential_subject.issuers[0].accreditations[0].valid_from == registry.clock()
+    result = verify_through_list(client, registry, issued)
+    assert result.verdict is Verdict.INVALID
+    assert result.check("issuer_trust").problem == problems.ACCREDITATION_WITHDRAWN
+
+
+def test_only_a_body_accredited_now_for_the_level_issues(
+    client: TestClient, registry: Any, token: str
+) -> None:
+    def refused(detail: str) -> None:
+        response = post(client, registry, token, "", registry.decision())
+        assert response.status_code == 403, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert (problem["type"], problem["status"]) == (NOT_ACCREDITED, 403)
+        assert detail in problem["detail"]
+
+    refused("acme-cb is not accredited for the scheme example-aigov-scheme")
+    batch = client.post(
+        "/api/v1/credentials/batch",
+        json={"decisions": [registry.decision()]},
+        headers=registry.bearer(token),
+    )
+    assert (batch.status_code, batch.json()["type"]) == (403, NOT_ACCREDITED)
+    decide(registry, "accredit", valid_from=registry.clock() + timedelta(days=1))
+    refused("starts on 2026-11-02T00:00:00Z")
+    decide(registry, "accredit", valid_until=registry.clock(), reason="ended")
+    refused("ended on 2026-11-01T00:00:00Z")
+    decide(registry, "accredit", levels=["1"], reason="level 1 only")
+    refused("at levels 1, not level 2")
+    assert registry.count(Credential) == 0
+    decide(registry, "accredit", levels=["1", "2"], reason="level 2 added")
+    assert post(client, registry, token, "", registry.decision()).status_code == 201
+
+
+def test_a_suspended_or_withdrawn_body_still_revokes_and_suspends(
+    client: TestClient, registry: Any, token: str
+) -> None:
+    decide(registry, "accredit")
+    first, second, third = (post(client, registry, token, "", registry.decision()).json() for _ in range(3))
+    registry.clock.advance(days=1)
+    decide(registry, "suspended")
+    registry.clock.advance(hours=1)
+    suspended = post(client, registry, token, f"/{first['id']}/suspend", {"reasonCode": "nonconformity"})
+    assert suspended.status_code == 200, suspended.text
+    for path, body in (
+        (f"/{first['id']}/reinstate", {}),
+        (f"/{second['id']}/renew", registry.decision()),
+        ("", registry.decision()),
+    ):
+        response = post(client, registry, token, path, body)
+        assert (response.status_code, response.json()["type"]) == (403, NOT_ACCREDITED), path
+        assert "it may still suspend and revoke them" in response.json()["detail"]
+    revoked = post(client, registry, token, f"/{second['id']}/revoke", {"reasonCode": "company_request"})
+    assert revoked.status_code == 200, revoked.text
+    # Verifiers still recognise what it issued before the suspension: the revocation reaches them.
+    result = verify_through_list(client, registry, second)
+    assert result.verdict is Verdict.INVALID
+    assert result.check("status.revocation").outcome is Outcome.FAILED
+    assert verify_through_list(client, registry, third).verdict is Verdict.VALID
+
+    registry.clock.advance(days=1)
+    decide(registry, "withdrawn")
+    withdrawn = post(client, registry, token, f"/{third['id']}/revoke", {"reasonCode": "company_request"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    with registry.session() as session:
+        actions = [e.action for e in session.exec(select(Event).order_by(Event.seq))]
+        assert actions.count("revoked") == 2
+        assert verify_chain(session=session).ok

@@ -32,7 +32,7 @@ from registry.config import Settings
 from registry.db import make_engine
 from registry.identity import REGISTRY_KEYSTORE
 from registry.migrate import upgrade
-from registry.models import CertificationBodyCreate
+from registry.models import CertificationBody, CertificationBodyCreate
 from registry.signers import KeyCache, Signers
 from registry.tokens import Scope, create_token
 
@@ -89,6 +89,30 @@ class Site:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+def accredit(session: Session, settings: Settings, body: CertificationBody) -> None:
+    """Accredit `body` for levels 1 and 2, as `aigov admin accredit` does (signs the trust list): only an
+    accredited body issues."""
+    trustlist.accredit(
+        session=session,
+        signers=Signers(
+            keystore_path=settings.keystore_path,
+            passphrase=PASSPHRASE.encode(),
+            public_url=settings.public_url,
+            clock=fixed_clock,
+        ),
+        policy=trustlist.TrustListPolicy(public_url=settings.public_url),
+        body=body,
+        scheme_id=load_scheme().id,
+        levels=["1", "2"],
+        valid_from=NOW,
+        valid_until=datetime(2029, 10, 31, tzinfo=UTC),
+        reason="initial accreditation",
+        actor="tests",
+        now=NOW,
+    )
+    session.commit()
+
+
 def _free_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -142,26 +166,7 @@ def site(
         session.commit()
         _, secret = create_token(session=session, body=body, scopes=[scope.value for scope in Scope], now=NOW)
         session.commit()
-        # Accredited by the scheme owner, as `aigov admin accredit` does (signs the trust list).
-        trustlist.accredit(
-            session=session,
-            signers=Signers(
-                keystore_path=keystores,
-                passphrase=PASSPHRASE.encode(),
-                public_url=settings.public_url,
-                clock=fixed_clock,
-            ),
-            policy=trustlist.TrustListPolicy(public_url=settings.public_url),
-            body=body,
-            scheme_id=load_scheme().id,
-            levels=["1", "2"],
-            valid_from=NOW,
-            valid_until=datetime(2029, 10, 31, tzinfo=UTC),
-            reason="initial accreditation",
-            actor="tests",
-            now=NOW,
-        )
-        session.commit()
+        accredit(session, settings, body)
     engine.dispose()
     result = Site(settings=settings, key_cache=KeyCache(), token=secret)
     seeds = {

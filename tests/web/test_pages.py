@@ -31,7 +31,7 @@ from registry.web import checking, views
 from registry.web.render import RenderCache
 from verifier import extract_badge
 
-from .conftest import HOSTILE_NAME, NOW, Site, decision
+from .conftest import HOSTILE_NAME, NOW, Site, accredit, decision
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
@@ -619,6 +619,7 @@ def test_pages_on_postgresql(site: Site) -> None:
             session.commit()
             _, secret = create_token(session=session, body=body, scopes=[s.value for s in Scope], now=NOW)
             session.commit()
+            accredit(session, settings, body)
         engine.dispose()
         with TestClient(create_app(settings, clock=lambda: NOW, key_cache=site.key_cache)) as pg:
             assert pg.app.state.reader is None  # type: ignore[attr-defined]

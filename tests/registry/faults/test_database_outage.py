@@ -29,10 +29,11 @@ from sqlmodel import Session
 
 from issuer import load_scheme
 from registry.bodies import add_scheme, create_body
-from registry.db import make_engine
+from registry.db import make_engine, write_transaction
 from registry.migrate import upgrade
 from registry.models import CertificationBodyCreate
 from registry.tokens import Scope, create_token
+from registry.trustlist import TrustListPolicy, accredit
 
 if TYPE_CHECKING:
     from conftest import Registry
@@ -121,6 +122,20 @@ def seed(url: str, registry: Registry) -> str:
             session.commit()
             _, token = create_token(session=session, body=body, scopes=[s.value for s in Scope], now=now)
             session.commit()
+            with write_transaction(session):  # only an accredited body issues (`aigov admin accredit`)
+                accredit(
+                    session=session,
+                    signers=registry.context().signers,
+                    policy=TrustListPolicy(public_url=registry.settings.public_url),
+                    body=body,
+                    scheme_id=body.scheme_id,
+                    levels=None,
+                    valid_from=now,
+                    valid_until=None,
+                    reason="accredited for the test",
+                    actor="admin",
+                    now=now,
+                )
     finally:
         engine.dispose()
     return token
