@@ -613,8 +613,12 @@ def _transition(
         connection = session.connection()
         credential = _locked(connection, body, credential_id)
         _require(credential, transition.allowed, transition.verb)
-        # Setting a bit (suspend, revoke) only takes trust away; clearing one (reinstate) grants it again.
-        signer = _signer(session, ctx, body, grants=not transition.value)
+        # Setting a bit (suspend, revoke) only takes trust away; clearing one (reinstate) grants it again,
+        # which needs what issuing needs: an accreditation in force now that covers the certificate's level.
+        grants = not transition.value
+        if grants:
+            _require_accreditation(connection, body, [credential.level], now)
+        signer = _signer(session, ctx, body, grants=grants)
         return _change(
             connection,
             session,

@@ -15,6 +15,7 @@ No I/O and no httpx here: the online module fetches, this module judges.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -543,10 +544,7 @@ def check_listed_issuer(
             f"{who} is accredited for {scheme} levels {levels}, not level {level}",
             problems.NOT_ACCREDITED,
         )
-    refused = _not_accredited_then(accreditation, issued_at, who)
-    if refused is not None:
-        detail, problem = refused
-        return CheckResult(name, Outcome.FAILED, detail, problem)
+    # A withdrawal after issuance ends recognition whatever the body's standing was then: the final reason.
     withdrawn = accreditation.withdrawn_after(issued_at)
     if withdrawn is not None:
         return CheckResult(
@@ -556,6 +554,10 @@ def check_listed_issuer(
             "are no longer recognised",
             problems.ACCREDITATION_WITHDRAWN,
         )
+    refused = _not_accredited_then(accreditation, issued_at, who)
+    if refused is not None:
+        detail, problem = refused
+        return CheckResult(name, Outcome.FAILED, detail, problem)
     at = _fmt(issued_at)
     current = accreditation.status
     passed = f"{who} is accredited by {owner} for level {level} of {scheme} ({version})"
@@ -586,11 +588,10 @@ def _not_accredited_then(
     it was.
 
     The signed history decides: the status in force then must be `active`. The period bounds it: nothing
-    counts from `validUntil` on, nor before `validFrom` — except where the history shows the accreditation was
-    suspended (or withdrawn: the caller then refuses it as such) between the issue time and `validFrom`: that
-    `validFrom` was moved by the decision that lifted the suspension (as earlier registries did), and the
-    history, not the period, says the body was active then. Before the history's first entry only the period
-    speaks (a start the owner set earlier than the first decision).
+    counts from `validUntil` on, nor before `validFrom` — except where `validFrom` is the very moment a
+    suspension imposed after the issue time was lifted (`_start_moved_by_lift`: earlier registries moved the
+    start there), when the history, not the period, says the body was active then. Before the history's first
+    entry only the period speaks (a start the owner set earlier than the first decision).
     """
     at = _fmt(issued_at)
     start, until = accreditation.valid_from, accreditation.valid_until
@@ -610,11 +611,23 @@ def _not_accredited_then(
             problems.ACCREDITATION_SUSPENDED if then == "suspended" else problems.ACCREDITATION_WITHDRAWN
         )
         return f"{who}'s accreditation was {then} since {_fmt(since)} when it issued this ({at})", problem
-    if issued_at < start and not any(
-        change.status != "active" and issued_at < change.since <= start for change in accreditation.history
-    ):
+    if issued_at < start and not _start_moved_by_lift(accreditation, issued_at):
         return period
     return None
+
+
+def _start_moved_by_lift(accreditation: Accreditation, issued_at: datetime) -> bool:
+    """Whether `validFrom` is the moment a suspension imposed after `issued_at` was lifted: registries before
+    2026-11-26 moved the start there when lifting one (the history still shows the body active at issuance).
+    A start an operator set on purpose (`--from`) is any other moment, and then the period decides."""
+    history = accreditation.history
+    return any(
+        before.status == "suspended"
+        and after.status == "active"
+        and issued_at < before.since
+        and after.since == accreditation.valid_from
+        for before, after in itertools.pairwise(history)
+    )
 
 
 def _scheme_and_level(payload: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from registry.errors import (
 from registry.eventlog import verify_chain
 from registry.lifecycle import Context
 from registry.models import (
+    Accreditation,
     BodyState,
     CertificationBody,
     Credential,
@@ -311,6 +313,25 @@ def test_a_body_no_longer_accredited_still_takes_trust_away(registry: Registry, 
     assert bits(registry, second.revocation_list_id).get(second.revocation_index)
     with pytest.raises(NotAccreditedError):
         change(registry, "renew", first.id, decision=decision())
+
+
+def test_reinstating_needs_an_accreditation_in_force(registry: Registry) -> None:
+    """Reinstating grants trust again, so it needs what issuing needs: a body whose accreditation period has
+    ended (its state still active) may suspend, but not reinstate."""
+    first = issue(registry)
+    change(registry, "suspend", first.id, reason_code=ReasonCode.NONCONFORMITY)
+    with registry.session() as session:
+        accreditation = session.exec(
+            select(Accreditation).where(Accreditation.issuer_id == registry.acme.id)
+        ).one()
+        accreditation.valid_until = registry.clock() - timedelta(days=1)
+        session.add(accreditation)
+        session.commit()
+
+    with pytest.raises(NotAccreditedError, match="ended on"):
+        change(registry, "reinstate", first.id)
+    assert registry.credential(first.id).status == CredentialStatus.SUSPENDED
+    assert bits(registry, first.suspension_list_id).get(first.suspension_index)
 
 
 # -- status changes -----------------------------------------------------------------------------------------------

@@ -74,6 +74,20 @@ def test_a_list_whose_valid_from_moved_on_lifting_is_read_from_its_history(world
     assert result.verdict is Verdict.VALID, result.render_text()
 
 
+def test_a_start_set_on_purpose_after_a_lifted_suspension_is_kept(world: Any) -> None:
+    """`accredit --from LATER` on lifting: the operator's start is not the lifting moment, so the period
+    decides, and a certificate issued before that start is refused (the history alone would accept it)."""
+    history = [("active", ACCREDITED), ("suspended", ISSUED + DAY), ("active", ISSUED + 3 * DAY)]
+    result = world.verify(world.valid_token, chain(world, history, valid_from=ISSUED + 2 * DAY))
+    world.expect(
+        result,
+        "issuer_trust",
+        Outcome.FAILED,
+        problems.NOT_ACCREDITED,
+        "its accreditation runs from 2026-11-03T00:00:00Z",
+    )
+
+
 def test_issued_while_suspended_is_refused_after_the_suspension_is_lifted(world: Any) -> None:
     history = [("active", ACCREDITED), ("suspended", ISSUED - DAY), ("active", ISSUED + DAY)]
     for valid_from in (ACCREDITED, ISSUED + DAY):  # the start kept, or moved by the lifting decision
