@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from functools import cache
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 router = APIRouter(include_in_schema=False)
@@ -21,12 +23,20 @@ router = APIRouter(include_in_schema=False)
 _CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
 _JS_SRI = "sha384-gjRm0bEPMeTmMh5jT2cHccIwCUZSTd8YC+j0d0sXw0MdGEfScduGpSyF3ZSSLkX9"
 _CSS_SRI = "sha384-WlYgdmXYOOBWL5apwjDEZwN+U3HmXSSu5R6V5aGxEcf7z+KuRNwBhoxKVN1i3D5I"
-_INIT = (
-    'SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, '
-    "presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset]});"
-)
-_INIT_HASH = base64.b64encode(hashlib.sha256(_INIT.encode()).digest()).decode()
-_PAGE = f"""<!doctype html>
+
+
+@cache
+def _page(root_path: str) -> tuple[str, dict[str, str]]:
+    """The page and its headers for an app mounted at `root_path` (its OpenAPI document moves with it)."""
+    # JSON in a script: "<" escaped, so no path can close the element.
+    url = json.dumps(root_path + "/openapi.json").replace("<", "\\u003c")
+    init = (
+        f"SwaggerUIBundle({{url: {url}, dom_id: '#swagger-ui', "
+        "deepLinking: true, validatorUrl: null, "
+        "presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset]});"
+    )
+    digest = base64.b64encode(hashlib.sha256(init.encode()).digest()).decode()
+    page = f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -36,24 +46,27 @@ _PAGE = f"""<!doctype html>
 <body>
 <div id="swagger-ui"></div>
 <script src="{_CDN}/swagger-ui-bundle.js" integrity="{_JS_SRI}" crossorigin="anonymous"></script>
-<script>{_INIT}</script>
+<script>{init}</script>
 </body>
 </html>
 """
-_HEADERS = {
-    # Swagger UI sets style attributes and draws icons as data: images; it calls this origin's API.
-    "Content-Security-Policy": (
-        f"default-src 'none'; script-src {_CDN}/swagger-ui-bundle.js 'sha256-{_INIT_HASH}'; "
-        f"style-src {_CDN}/swagger-ui.css 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
+    headers = {
+        # Swagger UI sets style attributes and draws icons as data: images; it calls this origin's API only
+        # (validatorUrl: null, so it never sends the document to validator.swagger.io).
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src {_CDN}/swagger-ui-bundle.js 'sha256-{digest}'; "
+            f"style-src {_CDN}/swagger-ui.css 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+    }
+    return page, headers
 
 
 @router.get("/docs")
-def api_docs() -> HTMLResponse:
+def api_docs(request: Request) -> HTMLResponse:
     """The interactive API documentation."""
-    return HTMLResponse(_PAGE, headers=_HEADERS)
+    page, headers = _page(request.scope.get("root_path", ""))
+    return HTMLResponse(page, headers=headers)

@@ -179,3 +179,14 @@ def test_the_api_docs_page_runs_only_pinned_swagger_ui(client: TestClient) -> No
     assert directives["default-src"] == "'none'"
     assert directives["connect-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
+
+
+def test_the_api_docs_page_follows_the_apps_mount_point(registry: Registry) -> None:
+    with TestClient(registry.app(), root_path="/registry") as mounted:
+        response = mounted.get("/docs")
+
+    [inline] = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
+    assert 'url: "/registry/openapi.json"' in inline
+    assert "validatorUrl: null" in inline  # the document is never sent to validator.swagger.io
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in response.headers["content-security-policy"]
