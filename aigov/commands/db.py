@@ -47,14 +47,28 @@ def load_settings(kind: type[S]) -> S:
     """Registry settings from AIGOV_* variables; what is wrong with them is a one-line usage error."""
     from pydantic import ValidationError
 
+    from registry.config import DEVELOPMENT_PASSPHRASE, Settings
+
     try:
-        return kind()
+        settings = kind()
     except ValidationError as e:
         first = e.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
         message = str(first["msg"]).removeprefix("Value error, ")
         setting = f"AIGOV_{where.upper()}: " if where else ""
         raise UsageError(f"invalid registry settings: {setting}{message}") from None
+    # Production refuses it (registry.config); in development it works, but nobody should miss that the
+    # keys are then encrypted with a passphrase published in the source.
+    if (
+        isinstance(settings, Settings)
+        and settings.key_passphrase.get_secret_value() == DEVELOPMENT_PASSPHRASE
+    ):
+        print(
+            "warning: AIGOV_KEY_PASSPHRASE is not set: the keystore uses the published development passphrase "
+            "(fine on a laptop, never for real keys)",
+            file=sys.stderr,
+        )
+    return settings
 
 
 def describe(error: Exception) -> str:

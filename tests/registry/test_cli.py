@@ -130,6 +130,21 @@ def test_development_secrets_are_refused_in_production(
     assert "AIGOV_KEY_PASSPHRASE" in err
 
 
+def test_in_development_the_published_passphrase_is_used_with_a_warning(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AIGOV_KEY_PASSPHRASE")
+    monkeypatch.setenv("AIGOV_ENVIRONMENT", "development")
+    assert run(capsys, "db", "upgrade")[0] == EXIT_OK
+
+    code, _, err = run(capsys, "admin", "init")
+
+    assert code == EXIT_OK
+    assert "warning: AIGOV_KEY_PASSPHRASE is not set" in err
+    monkeypatch.setenv("AIGOV_KEY_PASSPHRASE", PASSPHRASE)  # one of the user's own: no warning
+    assert "warning" not in run(capsys, "admin", "create-issuer", "--slug", "cb-x", "--name-en", "X")[2]
+
+
 @pytest.mark.slow
 def test_serve_runs_the_registry(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "db", "upgrade")[0] == EXIT_OK
