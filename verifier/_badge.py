@@ -106,7 +106,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "expired": "EXPIRED ・ 期限切れ",
     },
 }
-_SPACES = re.compile(r"\s+")
+# XML whitespace only (XML 1.0 §2.3 S): what a renderer collapses. Not `\s`, which also takes U+1680 OGHAM SPACE
+# MARK (drawn as a dash), U+3000, U+2028, U+0085 and others that a browser draws or moves text with.
+_SPACES = re.compile(r"[ \t\r\n]+")
+_XML_SPACE = " \t\r\n"
 # XML 1.0 §2.2 Char: what may not appear in a document even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -224,7 +227,9 @@ def compare_badge_text(badge: Badge, credential: Mapping[str, Any] | None) -> Ch
     2. the visible text, field by field, against `badge_text` of the credential;
     3. the whole drawing against `badge_svg` redrawn from the embedded token (node by node, every attribute
        value: a field moved off the card, shrunk to nothing or painted the paper's colour is an edit);
-    4. the link and the QR code: see `_link_problem`.
+    4. the link and the QR code: see `_link_problem`. The QR code is read with zxing-cpp (the badges extra);
+       without it the check is indeterminate (`QR_CODE_NOT_READ`): a link that checks out says nothing of where
+       the code people scan leads.
     """
     if credential is None:
         return CheckResult("badge", Outcome.SKIPPED, "not checked: the credential could not be read")
@@ -289,12 +294,16 @@ def compare_badge_text(badge: Badge, credential: Mapping[str, Any] | None) -> Ch
     matches = (
         "the badge's visible text matches the signed credential, it is drawn exactly as the issuer draws it,"
     )
-    if read is None:  # the light verifier: everything but the QR code is checked, and it says so
+    if read is None:
+        # The light verifier: the QR code is what people scan, and where it leads cannot be told without a
+        # reader that checks its Reed-Solomon codes (a crafted error-correction block makes phones read another
+        # URL than the raw data codewords say), so the badge is undecided, never valid on its link alone.
         return CheckResult(
             "badge",
-            Outcome.WARNING,
-            f"{matches} and its link opens the credential's page {href}{note}; its QR code was not read: that "
-            "needs the badges extra (pip install 'aigov[badges]')",
+            Outcome.INDETERMINATE,
+            f"{matches} and its link opens the credential's page {href}{note}, but its QR code could not be read "
+            "here: install aigov[badges] (zxing-cpp) to check where it leads",
+            problems.QR_CODE_NOT_READ,
         )
     return CheckResult(
         "badge", Outcome.PASSED, f"{matches} and its link and QR code open the credential's page {href}{note}"
@@ -376,7 +385,7 @@ def _describe(node: Node) -> str:
     if kind == "pi":
         return f"<?{name}?>"
     if kind == "text":
-        return f"text {_quote(_SPACES.sub(' ', name).strip())}"
+        return f"text {_quote(_SPACES.sub(' ', name).strip(' '))}"
     named = dict(attributes)
     key = next((k for k in ("data-field", "id") if k in named), None)
     tag = f"<{_display(name)}" + (f' {key}="{_clip(named[key])}"' if key else "") + ">"
@@ -572,7 +581,7 @@ class _SvgReader:
         if self.pending:
             data = "".join(self.pending)
             self.pending.clear()
-            if data.strip():  # whitespace between elements draws nothing
+            if data.strip(_XML_SPACE):  # XML whitespace between elements draws nothing, anything else does
                 self.nodes.append(("text", data, ()))
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
@@ -614,7 +623,7 @@ class _SvgReader:
         if self.current is not None and self.current[1] == self.depth:
             label, _, pieces = self.current
             self.current = None
-            value = _SPACES.sub(" ", "".join(pieces)).strip()
+            value = _SPACES.sub(" ", "".join(pieces)).strip(" ")
             if label in FIELDS and label not in self.text:
                 self.text[label] = value
             elif value and (label not in FIELDS or self.text[label] != value):
@@ -660,6 +669,14 @@ def _read_svg(data: bytes) -> Badge:
         raise BadgeError(f"not well-formed SVG: {expat.ErrorString(e.code)} at line {e.lineno}") from None
     except LookupError as e:  # an XML declaration naming an encoding Python does not know (expat asks Python)
         raise BadgeError(f"not well-formed SVG: {e}") from None
+    except ValueError as e:
+        # An encoding Python knows but expat cannot take: multi-byte ones (shift_jis, cp932, euc-jp, utf-7,
+        # utf-32: "multi-byte encodings are not supported") and codecs that fail on a byte table (idna, undefined).
+        named = _declared_encoding(data)
+        which = f"the encoding its XML declaration names ({named})" if named else "its encoding"
+        raise BadgeError(
+            f"not well-formed SVG: {which} cannot be read here ({e}): save it as UTF-8"
+        ) from None
     except RecursionError:  # pragma: no cover - the depth cap stops well before
         raise BadgeError(f"SVG nested deeper than {MAX_SVG_DEPTH} elements") from None
     if not reader.tokens:
@@ -674,6 +691,15 @@ def _read_svg(data: bytes) -> Badge:
     return Badge(
         "svg", reader.tokens[0], reader.text, reader.lang, tuple(reader.unlabelled), tuple(reader.nodes)
     )
+
+
+_ENCODING = re.compile(rb"<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([^\"'>]{1,40})[\"']")
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """The encoding an XML declaration names, quoted for a message (a stranger's bytes: shown, not trusted)."""
+    found = _ENCODING.search(data[:512])
+    return repr(found[1].decode("ascii", "replace")) if found else None
 
 
 def _looks_like_xml(data: bytes) -> bool:
@@ -765,7 +791,7 @@ def _str(value: object) -> str:
     """A credential string as a badge shows it: whitespace collapsed, characters XML 1.0 forbids replaced."""
     if not isinstance(value, str):
         return ""
-    return _SPACES.sub(" ", _NOT_XML.sub("\ufffd", value)).strip()
+    return _SPACES.sub(" ", _NOT_XML.sub("\ufffd", value)).strip(" ")
 
 
 def _date(value: object) -> str:
@@ -808,4 +834,6 @@ def with_badge_check(result: VerificationResult, badge: Badge | None) -> Verific
     verdict, summary = result.verdict, result.summary
     if check.outcome is Outcome.FAILED and verdict is not Verdict.INVALID:
         verdict, summary = Verdict.INVALID, f"do not rely on this badge: {check.detail}"
+    elif check.outcome is Outcome.INDETERMINATE and verdict is Verdict.VALID:
+        verdict, summary = Verdict.INDETERMINATE, f"cannot tell whether this badge is genuine: {check.detail}"
     return replace(result, verdict=verdict, summary=summary, checks=(*result.checks, check))

@@ -40,3 +40,6 @@ TRUST_LIST_EXPIRED = _AIGOV + "trust-list-expired"
 STALE_BUNDLE = _AIGOV + "stale-bundle"
 # A --status-list snapshot older than the verifier's max-age policy (status indeterminate).
 STALE_STATUS_LIST = _AIGOV + "stale-status-list"
+# A badge's QR code that could not be read here (the light verifier, without zxing-cpp): where the code leads is
+# unknown, so the badge is indeterminate. A reader without Reed-Solomon decoding could be fooled, so none is used.
+QR_CODE_NOT_READ = _AIGOV + "qr-code-not-read"

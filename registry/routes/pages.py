@@ -37,6 +37,7 @@ from registry.routes import credentials, trust
 from registry.search import BadQueryError, PublicStatus
 from registry.web import checking, i18n, views
 from registry.web.render import BADGE_HEADERS, PAGE_HEADERS, RenderCache, page, page_bytes
+from verifier import JwsError, parse_compact
 
 router = APIRouter(include_in_schema=False)
 logger = logging.getLogger("registry")
@@ -315,6 +316,20 @@ def _badge_unavailable(request: Request) -> Response:
     return problem_response(503, "the badge cannot be drawn at the moment", instance=request.url.path)
 
 
+@lru_cache(maxsize=1024)
+def _signed_page_url(token: str, fallback: str) -> str:
+    """The live badge's link and QR code: the credential's `id` as signed, which a verifier requires them to be.
+
+    Not the URL under today's public URL: an operator may move the registry (AIGOV_PUBLIC_URL), but the
+    credentials it issued keep the id they were signed with, and a badge linking elsewhere would fail the check.
+    """
+    try:
+        identifier = parse_compact(token).payload.get("id")
+    except JwsError:  # pragma: no cover - the registry stores only the tokens it signed
+        return fallback
+    return identifier if isinstance(identifier, str) else fallback
+
+
 @lru_cache(maxsize=256)
 def _png(token: str, page_url: str, ribbon: str, lang: str) -> bytes:
     """A rendered PNG badge (≈ 50 ms to draw): the token never changes, so its status and language key it."""
@@ -327,7 +342,9 @@ async def badge_svg(credential_id: str, request: Request) -> Response:
     found = await _signed(request, credential_id)
     if found is None:
         raise NotFoundError("credential", credential_id[:100])
-    page_url = credential_url(_context(request).public_url, _parse_id(credential_id))
+    page_url = _signed_page_url(
+        found.token, credential_url(_context(request).public_url, _parse_id(credential_id))
+    )
     try:
         svg = render_badge_svg(
             found.token, page_url=page_url, status=_RIBBON[found.status], lang=_badge_language(request)
@@ -343,7 +360,9 @@ async def badge_png(credential_id: str, request: Request) -> Response:
     found = await _signed(request, credential_id)
     if found is None:
         raise NotFoundError("credential", credential_id[:100])
-    page_url = credential_url(_context(request).public_url, _parse_id(credential_id))
+    page_url = _signed_page_url(
+        found.token, credential_url(_context(request).public_url, _parse_id(credential_id))
+    )
     try:
         png = await run_in_threadpool(
             _png, found.token, page_url, _RIBBON[found.status], _badge_language(request)

@@ -131,6 +131,9 @@ PROBLEM = {
     problems.RETRIEVAL_ERROR: N_("The credential could not be fetched."),
     problems.UNKNOWN_CREDENTIAL: N_("The registry has no certificate with this id."),
     problems.STALE_STATUS_LIST: N_("The status information is too old to rely on."),
+    problems.QR_CODE_NOT_READ: N_(
+        "The badge's QR code could not be read here, so where it leads is unknown."
+    ),
 }
 # A failed check whose problem type is not above (or the same type meaning something more precise here).
 CHECK_FAILED = {

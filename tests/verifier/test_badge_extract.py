@@ -345,6 +345,61 @@ def test_hostile_svg_is_refused_precisely(data: bytes, message: str) -> None:
     assert time.perf_counter() - started < 1.0
 
 
+MULTI_BYTE = ["shift_jis", "cp932", "euc-jp", "utf-7", "utf-32", "utf-32-be", "big5", "gb18030", "euc-kr"]
+
+
+@pytest.mark.parametrize("encoding", MULTI_BYTE)
+def test_an_svg_declaring_a_multi_byte_encoding_is_refused_not_a_crash(encoding: str) -> None:
+    """expat takes only single-byte encodings from Python and raises ValueError for the rest (a 500 before)."""
+    data = svg_with('<openbadges:credential verify="a.b.c"/>').replace(
+        b'<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>'.encode()
+    )
+    with pytest.raises(BadgeError) as caught:
+        extract_badge(data, filename="sjis.svg")
+    assert str(caught.value) == (
+        f"sjis.svg: not well-formed SVG: the encoding its XML declaration names ({encoding!r}) cannot be read "
+        "here (multi-byte encodings are not supported): save it as UTF-8"
+    )
+    assert caught.value.problem == PARSING_ERROR
+
+
+def test_every_encoding_python_knows_is_read_or_refused_with_a_badge_error() -> None:
+    """All codec names and aliases (idna, punycode and undefined fail inside expat differently again)."""
+    import encodings.aliases
+
+    names = {*encodings.aliases.aliases, *encodings.aliases.aliases.values(), "idna", "punycode", "undefined"}
+    names |= {"rot13", "base64", "zlib", "x-no-such-encoding", "", "utf-8\u1680"}
+    outcomes: dict[str, int] = {}
+    started = time.perf_counter()
+    for name in sorted(names):
+        data = f'<?xml version="1.0" encoding="{name}"?><svg xmlns="{SVG_NS}"/>'.encode()
+        try:
+            extract_badge(data)
+        except BadgeError as e:  # anything else (ValueError, UnicodeError) fails the test
+            outcomes[e.problem] = outcomes.get(e.problem, 0) + 1
+    assert outcomes.keys() == {PARSING_ERROR, NOT_A_BADGE}
+    assert outcomes[NOT_A_BADGE] > 100  # read, but carries no credential
+    assert outcomes[PARSING_ERROR] > 100  # refused: multi-byte, unknown, not a text encoding
+    assert time.perf_counter() - started < 5.0
+
+
+def test_only_xml_whitespace_between_elements_is_dropped() -> None:
+    """Space, tab, CR and LF between elements draw nothing; U+1680, U+3000, U+2028 and the like are drawn text."""
+    credential = '<openbadges:credential verify="a.b.c"/>'
+    plain = extract_badge(svg_with(credential + " \t\r\n<g/> \n"))
+    assert [kind for kind, _, _ in plain.drawing or ()] == ["start", "start", "end", "start", "end", "end"]
+    for char in ("\u1680", "\u3000", "\u2028", "\u0085", "\u00a0"):
+        badge = extract_badge(svg_with(credential + f"\n{char}\n<g/>"))
+        assert ("text", f"\n{char}\n", ()) in (badge.drawing or ()), char
+
+
+def test_field_text_keeps_unicode_spaces_and_collapses_xml_whitespace() -> None:
+    field = '<text data-field="company-en">{}</text>'
+    body = '<openbadges:credential verify="a.b.c"/>' + field.format("\u3000ACME\u1680\t\n Corp.\u2028 ")
+    badge = extract_badge(svg_with(body))
+    assert badge.text == {"company-en": "\u3000ACME\u1680 Corp.\u2028"}
+
+
 # -- hostile PNG --------------------------------------------------------------------------------------------------
 def test_png_truncated_anywhere_is_refused(png: bytes) -> None:
     for cut in (9, 20, 33, len(png) // 2, len(png) - 1):

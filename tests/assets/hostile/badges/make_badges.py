@@ -170,6 +170,14 @@ VECTORS: dict[str, tuple[bytes, str, tuple[str, str, str]]] = {
         "UTF-16 (a BOM that is not UTF-8)",
         ("error", NOT_A_BADGE, "neither a PNG nor an SVG"),
     ),
+    **{
+        f"encoding-{name.replace('_', '-')}.svg": (
+            svg(CREDENTIAL).replace(b'"UTF-8"', f'"{name}"'.encode()),
+            f"an XML declaration naming {name}: expat takes no multi-byte encoding and raised ValueError (a 500)",
+            ("error", PARSING, f"the encoding its XML declaration names ('{name}') cannot be read here"),
+        )
+        for name in ("shift_jis", "cp932", "euc-jp", "utf-7", "utf-32", "idna", "punycode", "undefined")
+    },
     "truncated.png": (
         GOOD_PNG[:40],
         "PNG cut in the middle of a chunk",
