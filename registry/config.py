@@ -35,13 +35,24 @@ class DatabaseSettings(BaseSettings):
 
 # The drivers aigov installs and tests; any other URL would fail later, deep in SQLAlchemy, on a missing module.
 _DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+# What deployments (Heroku, libpq, docker-compose files) usually write for PostgreSQL. SQLAlchemy would read
+# `postgresql://` as psycopg2 (not installed) and no longer knows `postgres://` at all, so both are rewritten to
+# psycopg 3, the driver aigov ships; registry/db.py's AsyncPgReader makes the same choice.
+_POSTGRESQL_ALIASES = ("postgresql", "postgres")
 
 
 def check_database_url(url: str) -> str:
-    """`url` if it names a database aigov supports (SQLite, PostgreSQL through psycopg 3); ValueError if not."""
-    scheme, separator, _ = url.partition("://")
+    """`url` if it names a database aigov supports (SQLite, PostgreSQL through psycopg 3); ValueError if not.
+
+    `postgresql://` and `postgres://` come back as `postgresql+psycopg://` (the rest of the URL unchanged).
+    """
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme.lower() in _POSTGRESQL_ALIASES:
+        return f"postgresql+psycopg://{rest}"
     if not separator or scheme.lower() not in _DATABASE_DRIVERS:
-        raise ValueError("unsupported database URL: use sqlite:///… or postgresql+psycopg://…")
+        raise ValueError(
+            "unsupported database URL: use sqlite:///… or postgresql://… (postgresql+psycopg://…)"
+        )
     return url
 
 

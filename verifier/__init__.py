@@ -33,6 +33,7 @@ from verifier._batch import (
 )
 from verifier._corporate_number import corporate_number_check_digit, validate_corporate_number
 from verifier._errors import TrustStoreError, VerificationFailedError, VerifierError
+from verifier._hosts import is_loopback_host
 from verifier._json import loads as parse_json
 from verifier._jws import CompactJws, JwsError, parse_compact
 from verifier._model import (
@@ -148,6 +149,7 @@ __all__ = [
     "describe_validation_error",
     "extract_badge",
     "format_date_time_stamp",
+    "is_loopback_host",
     "normalize_company",
     "origin_of",
     "owner_keys_by_fingerprint",

@@ -24,7 +24,6 @@ attribute: a tampered badge is invalid, not merely suspicious.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
 import zlib
 from collections.abc import Mapping, Sequence
@@ -37,6 +36,7 @@ from xml.parsers import expat
 from verifier import problems
 from verifier._badge_svg import BADGE_LAYOUT, badge_svg
 from verifier._errors import VerifierError
+from verifier._hosts import is_loopback_host
 from verifier._model import parse_date_time_stamp
 from verifier._result import CheckResult, Outcome, Verdict, VerificationResult
 from verifier._trust import TrustStore
@@ -498,18 +498,9 @@ def page_url_problem(url: str) -> str | None:
         return f"{_quote(url)} is not an absolute URL without spaces, quotes or angle brackets"
     if parts.username is not None or parts.password is not None:
         return "a URL with user information (user@host) misleads whoever reads it"
-    if parts.scheme == "http" and not _is_loopback_host(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         return "plain http is allowed only to a loopback host (development): the link must be https"
     return None
-
-
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _link_problem(href: str, credential: Mapping[str, Any]) -> str | None:

@@ -7,6 +7,7 @@ becomes a row that says why. No HTTP here (the online verifier is passed in), so
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from verifier._badge import BadgeError, extract_badge
 from verifier._json import loads
 from verifier._result import Verdict, VerificationResult
 from verifier._trust import TrustStore
@@ -85,42 +87,65 @@ _MEMBER_ERROR = (
 )
 
 
-def decode_claims(data: bytes) -> tuple[str, str]:
-    """The text of a claims file and the encoding it was read in: `utf-8` (with or without a BOM), else `cp932`.
+_NOT_UTF8_HINT = "if Japanese Excel saved it (Shift_JIS), add --encoding cp932, or save it as 'CSV UTF-8'"
 
-    Decoded strictly, never with replacement characters: a vendor name read wrong turns an honest vendor's row
-    `invalid`. Japanese Excel saves "CSV (コンマ区切り)" in Shift_JIS (cp932) by default, and that is what most
-    procurement teams here will hand us; refusing it would send every one of them back to re-save, so a file
-    that is not UTF-8 but is valid cp932 is read as cp932 and the caller says so (`aigov verify-batch` prints
-    a note on stderr naming the encoding). Anything else (UTF-16, bytes valid in neither) raises ValueError
-    with what to do.
+
+def decode_claims(data: bytes, encoding: str | None = None) -> str:
+    """The text of a claims file: UTF-8 (with or without a BOM), or exactly `encoding` when one is named.
+
+    Decoded strictly, never with replacement characters and never by guessing: a vendor name read wrong turns
+    an honest vendor's row `invalid`, and a guess is often wrong without a sign (Windows-1252 "Crédit" is valid
+    Shift_JIS, "Cr馘it"). So anything that is not UTF-8 is refused with what to do, unless the caller names the
+    encoding (`aigov verify-batch --encoding cp932` for Japanese Excel's "CSV"). ValueError for an unknown or
+    non-text encoding name and for bytes that do not decode, naming the first bad byte's offset.
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ValueError("the file is UTF-16 (Excel's 'Unicode text'): save it as 'CSV UTF-8'")
+    if encoding is None:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ValueError(
+                "the file is UTF-16 (Excel's 'Unicode text'): save it as 'CSV UTF-8', or add --encoding utf-16"
+            )
+        name, hint = "utf-8-sig", _NOT_UTF8_HINT
+    else:
+        name, hint = check_encoding(encoding), "name the encoding it was saved in, or save it as 'CSV UTF-8'"
+    what = "UTF-8" if encoding is None else encoding[:_SHOWN]
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        text = data.decode(name)
     except UnicodeDecodeError as e:
-        utf8_error = e
-    try:
-        text = data.decode("cp932")
-    except UnicodeDecodeError:
-        raise ValueError(
-            f"not UTF-8 (byte 0x{data[utf8_error.start]:02x} at offset {utf8_error.start:,}) and not "
-            "Shift_JIS either: save it as 'CSV UTF-8'"
-        ) from None
+        raise ValueError(f"not {what} (byte 0x{data[e.start]:02x} at offset {e.start:,}): {hint}") from None
+    except UnicodeError as e:  # a codec that fails without saying where
+        raise ValueError(f"not {what} ({e}): {hint}") from None
     if "\x00" in text:
-        raise ValueError("not UTF-8 and holds NUL bytes (UTF-16 without a BOM?): save it as 'CSV UTF-8'")
-    return text, "cp932"
+        raise ValueError(
+            f"holds NUL characters (UTF-16 read as {encoding or 'UTF-8'}?): save it as 'CSV UTF-8'"
+        )
+    return text.removeprefix("\ufeff")
 
 
-def read_claims(data: bytes | str, *, fmt: str = "auto") -> list[Claim]:
+# Text codecs that are not how a spreadsheet saves a file: escapes would rewrite what a row says.
+_NOT_FILE_ENCODINGS = frozenset({"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape"})
+
+
+def check_encoding(name: str) -> str:
+    """`name` as Python's codec name if it is a text encoding (cp932, cp1252, shift_jis, utf-16...); else
+    ValueError (an unknown name, or a bytes-to-bytes codec such as base64 or zlib)."""
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        raise ValueError(f"unknown encoding {name[:_SHOWN]!r} (for example: utf-8, cp932, cp1252)") from None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
+        raise ValueError(f"{name[:_SHOWN]!r} is not an encoding files are saved in")
+    return info.name
+
+
+def read_claims(data: bytes | str, *, fmt: str = "auto", encoding: str | None = None) -> list[Claim]:
     """Claims from CSV (a header row naming a `claim` column and optionally `vendor`; or one or two columns
     without a header) or JSON Lines (`{"claim": ..., "vendor": ...}` or a JSON string per line).
 
-    `data` is text, or bytes decoded by `decode_claims` (UTF-8, else Shift_JIS; ValueError for anything else).
-    A line that cannot be read becomes a Claim with `error` set, so the batch reports it and goes on.
+    `data` is text, or bytes decoded by `decode_claims`: UTF-8 unless `encoding` names another (e.g. "cp932"
+    for Japanese Excel's "CSV"); ValueError if it does not decode. A line that cannot be read becomes a Claim
+    with `error` set, so the batch reports it and goes on.
     """
-    text = decode_claims(data)[0] if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    text = decode_claims(data, encoding) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     if fmt == "auto":
         first = next((line.strip() for line in text.splitlines() if line.strip()), "")
         fmt = "jsonl" if first.startswith(("{", '"')) else "csv"
@@ -248,17 +273,6 @@ def _is_badge(data: bytes) -> bool:
     return data[:8] == b"\x89PNG\r\n\x1a\n" or b"<svg" in data[:4096]
 
 
-def _extract_badge(data: bytes) -> str | None:
-    """The credential baked in a badge, with the badge extractor when this verifier has one."""
-    import verifier  # noqa: PLC0415 - the extractor is another module's, and may not exist yet
-
-    extract: Callable[[bytes], Any] | None = getattr(verifier, "extract_badge", None)
-    if extract is None:
-        return None
-    token = extract(data)
-    return token if isinstance(token, str) else getattr(token, "token", None)
-
-
 class _Offline:
     """Offline verification behind the ClaimVerifier interface: tokens only, status from the store's snapshots."""
 
@@ -280,12 +294,9 @@ def verify_claim(
     value = claim.claim
     if isinstance(value, bytes) and _is_badge(value):
         try:
-            token = _extract_badge(value)
-        except ValueError as e:
+            value = extract_badge(value).token
+        except BadgeError as e:
             return BatchRow(claim.line, shown, claim.vendor, ERROR, f"unreadable badge: {e}")
-        if token is None:
-            return BatchRow(claim.line, shown, claim.vendor, ERROR, "badge files are not supported yet")
-        value = token
     if isinstance(verifier, TrustStore):
         if not _is_jws(value):
             return BatchRow(

@@ -7,7 +7,8 @@ origin the caller allowed explicitly, never because a credential names it. Any s
 makes the verdict `indeterminate`, with the reason and a Bitstring Status List §3.5 problem type.
 
     VerifierError
-    └── FetchError        .url, .problem, .status: a URL refused by policy, or an answer that could not be used
+    └── FetchError        .url, .problem, .status, .final_url, .problem_document: a URL refused by policy, or an
+                          answer that could not be used
 
 Addresses (SSRF and DNS rebinding): the default transport resolves each host itself, *at connect time*, refuses
 the connection unless every address the name resolves to is public (not private, loopback, link-local,
@@ -36,6 +37,7 @@ import httpx
 from keys import DidError, KeysError, did_web_url, parse_did_document
 from verifier import problems
 from verifier._errors import VerifierError
+from verifier._hosts import is_loopback_host
 from verifier._jws import DEFAULT_MAX_TOKEN_BYTES
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
 from verifier._trust import StatusSnapshot, TrustStore
@@ -52,11 +54,20 @@ _DEFAULT_PORTS = {"https": 443, "http": 80}
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _CREDENTIAL_PATH = re.compile(rf"/(?:api/v1/)?credentials/({_UUID.pattern})(?:/credential\.jwt)?/?")
 _SHOWN = 200  # how much of a URL or server answer a message echoes
+PROBLEM_JSON = "application/problem+json"
+_MAX_PROBLEM_BYTES = 16 * 1024
+# registry/problems.py NOT_FOUND: what the registry answers, as RFC 9457 problem+json, for an id it does not
+# hold (tests/registry/test_online_registry.py holds the two equal).
+REGISTRY_NOT_FOUND = "urn:aigov:problem:not-found"
 
 
 class FetchError(VerifierError):
-    """A URL refused by the fetch policy, or an answer that could not be used; `problem` says which kind and
-    `status` the HTTP status of an answer other than 200/304 (None when there was no answer)."""
+    """A URL refused by the fetch policy, or an answer that could not be used; `problem` says which kind.
+
+    For an answer other than 200/304: `status` is its HTTP status, `final_url` the URL that gave it (after
+    redirects; `url` is the one asked for), and `problem_document` its RFC 9457 body when it was a small
+    `application/problem+json` object (else None). All three are None when there was no answer.
+    """
 
     def __init__(
         self,
@@ -65,11 +76,15 @@ class FetchError(VerifierError):
         url: str,
         problem: str = problems.STATUS_RETRIEVAL_ERROR,
         status: int | None = None,
+        final_url: str | None = None,
+        problem_document: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.url = url
         self.problem = problem
         self.status = status
+        self.final_url = final_url
+        self.problem_document = problem_document
 
 
 def _short(text: str) -> str:
@@ -178,15 +193,6 @@ def origin_of(url: str | httpx.URL) -> str:
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @dataclass(frozen=True, slots=True)
 class CacheControl:
     """The Cache-Control directives a client cache acts on (RFC 9111 §5.2.2)."""
@@ -276,9 +282,9 @@ class Fetcher:
             )
         if parsed.userinfo:
             raise FetchError(f"refusing {_short(url)!r}: credentials in a URL are never sent", url=url)
-        if scheme == "http" and not (self.allow_insecure_loopback and _is_loopback_host(host)):
+        if scheme == "http" and not (self.allow_insecure_loopback and is_loopback_host(host)):
             hint = (
-                "" if _is_loopback_host(host) else " (plain http is allowed only to loopback, in development)"
+                "" if is_loopback_host(host) else " (plain http is allowed only to loopback, in development)"
             )
             raise FetchError(f"refusing plain-http URL {_short(url)!r}: only https is fetched{hint}", url=url)
         try:
@@ -343,6 +349,8 @@ class Fetcher:
                 f"{_short(current)} answered HTTP {response.status_code}",
                 url=url,
                 status=response.status_code,
+                final_url=current,
+                problem_document=_problem_document(response, url=url, deadline=deadline),
             )
         media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
         if media_type not in accept:
@@ -352,6 +360,18 @@ class Fetcher:
             )
         body = _read_capped(response, url=url, cap=cap, deadline=deadline, total=self.total_timeout)
         return Fetched(current, 200, body, etag, cache_control)
+
+
+def _problem_document(response: httpx.Response, *, url: str, deadline: float) -> dict[str, Any] | None:
+    """The RFC 9457 body of an error answer, if it is a small `application/problem+json` object; else None."""
+    media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != PROBLEM_JSON:
+        return None
+    try:
+        body = _read_capped(response, url=url, cap=_MAX_PROBLEM_BYTES, deadline=deadline, total=0)
+        return _json_object(body)
+    except (FetchError, httpx.HTTPError, httpx.StreamError, ValueError):
+        return None  # an unreadable problem says nothing: the caller treats the answer as opaque
 
 
 def _read_capped(response: httpx.Response, *, url: str, cap: int, deadline: float, total: float) -> bytes:
@@ -615,9 +635,9 @@ class OnlineVerifier:
     def _credential(self, claim: str) -> str | VerificationResult:
         """The token of a credential named by id or URL, fetched from the registry (or an allowed origin).
 
-        A 404 (or 410) from the registry itself for a credential path means it holds no such certificate: that
-        is an answer, `invalid` (a made-up certificate id must not read as "cannot tell"). Anything else that
-        prevents retrieval (network, timeout, 5xx, another origin's 404) is `indeterminate`.
+        The registry's own "no such credential" is an answer, `invalid` (a made-up certificate id must not read
+        as "cannot tell"); see `_is_registry_not_found` for what counts as one. Anything else that prevents
+        retrieval (network, timeout, 5xx, any other 404) is `indeterminate`.
         """
         credential_id: uuid.UUID | None = None
         if _UUID.fullmatch(claim):
@@ -637,18 +657,38 @@ class OnlineVerifier:
         try:
             fetched = self.fetcher.get(url, accept=VC_JWT_TYPES, max_bytes=DEFAULT_MAX_TOKEN_BYTES)
         except FetchError as e:
-            if credential_id is not None and e.status in (404, 410) and self._is_registry(url):
-                return _unknown_credential(self.registry_url, credential_id, e.status)
+            if credential_id is not None and self._is_registry_not_found(e, credential_id):
+                return _unknown_credential(self.registry_url, credential_id, 404)
             return cannot_tell(
                 "parse", f"the credential could not be retrieved: {e}", problems.RETRIEVAL_ERROR
             )
         return fetched.body.decode("ascii", "replace")
 
-    def _is_registry(self, url: str) -> bool:
+    def _is_registry_not_found(self, error: FetchError, credential_id: uuid.UUID) -> bool:
+        """Whether `error` is the registry itself saying it holds no credential `credential_id`.
+
+        Only then is a certificate reported as non-existent; a 404 from anything else (a redirect to another
+        allowed origin, a wrong --registry with a path prefix, a front end's HTML or text 404 page) says nothing
+        about the certificate. So the answer must come, after any redirects, from the registry's origin, for
+        exactly the registry's credential path of this id, as the registry's RFC 9457 not-found problem about
+        that path (`instance`, which registry/problems.py always sets).
+        """
+        if error.status != 404 or error.final_url is None or error.problem_document is None:
+            return False
+        path = f"/api/v1/credentials/{credential_id}/credential.jwt"
         try:
-            return origin_of(url) == origin_of(self.registry_url)
+            answered = httpx.URL(error.final_url)
+            on_registry = origin_of(answered) == origin_of(self.registry_url)
         except (httpx.InvalidURL, ValueError, TypeError):
             return False
+        document = error.problem_document
+        return (
+            on_registry
+            and answered.path == path
+            and document.get("type") == REGISTRY_NOT_FOUND
+            and document.get("status") == 404
+            and document.get("instance") == path
+        )
 
     # -- status lists ------------------------------------------------------------------------------------------
     def _status(self, url: str) -> StatusSnapshot | FetchError:

@@ -50,6 +50,8 @@ def check_plain_http(url: str, *, allow_insecure_loopback: bool, option: str) ->
     the fetcher would refuse every request, and ten skipped checks would hide the reason."""
     from urllib.parse import urlsplit
 
+    from verifier import is_loopback_host
+
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower()
@@ -57,8 +59,7 @@ def check_plain_http(url: str, *, allow_insecure_loopback: bool, option: str) ->
         return  # unparsable: the fetcher says why
     if parts.scheme.lower() != "http":
         return
-    loopback = host == "localhost" or host.startswith("127.") or host == "::1"
-    if not loopback:
+    if not is_loopback_host(host):
         raise UsageError(
             f"{option} {url}: only https is fetched; use https (plain http is allowed only to a local "
             "development registry on 127.0.0.1 or localhost, with --allow-insecure-loopback)"

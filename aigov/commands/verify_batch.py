@@ -3,7 +3,9 @@
 Each row names a credential id or URL, a compact JWS, or a badge file (SVG/PNG; a path relative to FILE), and
 optionally the vendor that claims it. Online (`--registry`) status lists are fetched once each; offline
 (`--status-list`) only tokens and badges can be checked. A malformed row gives a row that says why; the batch
-never stops early. Exit: 0 all valid, 1 any invalid, 2 any indeterminate or unreadable row, 3 bad usage.
+never stops early. The file is read as UTF-8 (with or without a BOM); any other encoding must be named with
+--encoding (cp932 for Japanese Excel's "CSV"), never guessed. Exit: 0 all valid, 1 any invalid, 2 any
+indeterminate or unreadable row, 3 bad usage.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ def register(subparsers: Any) -> None:
         "--format", choices=("auto", "csv", "jsonl"), default="auto", help="input format (auto)"
     )
     parser.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="the claims file's encoding when it is not UTF-8, e.g. cp932 for Japanese Excel's 'CSV' (Shift_JIS) "
+        "or cp1252 for Western Windows Excel; default: UTF-8 only, anything else is refused",
+    )
+    parser.add_argument(
         "-o", "--output", type=Path, metavar="BASE", help="write BASE.csv, BASE.json and BASE.html"
     )
     parser.add_argument("--json", action="store_true", help="print the JSON report (default: the CSV report)")
@@ -67,18 +75,16 @@ def register(subparsers: Any) -> None:
 def _claims(args: argparse.Namespace) -> list[Claim]:
     from verifier import Claim, decode_claims, read_claims
 
+    if args.encoding is not None:
+        try:
+            decode_claims(b"", args.encoding)  # the name checked before a large file is read
+        except ValueError as e:
+            raise UsageError(f"--encoding: {e}") from e
     data = read_input(args.file, max_bytes=MAX_CLAIMS_FILE_BYTES)
     try:
-        text, encoding = decode_claims(data)
-        claims = read_claims(text, fmt=args.format)
+        claims = read_claims(data, fmt=args.format, encoding=args.encoding)
     except ValueError as e:
         raise UsageError(f"{args.file}: {e}") from e
-    if encoding != "utf-8":
-        print(
-            f"note: {args.file} is not UTF-8; read as Shift_JIS ({encoding}, Japanese Excel's 'CSV'). "
-            "If a name in the report looks wrong, save the file as 'CSV UTF-8'.",
-            file=sys.stderr,
-        )
     base = Path(args.file).parent if args.file != "-" else Path()
     return [_with_badge(claim, base) if claim.error is None else claim for claim in claims] or [
         Claim("", line=0, error="the file holds no claims")

@@ -37,7 +37,10 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, capsys: pytest.CaptureFixtur
     ("url", "where"),
     [
         ("mysql://x", "AIGOV_DATABASE_URL"),
-        ("postgresql://u:p@db/aigov", "AIGOV_DATABASE_URL"),  # psycopg2's dialect: not installed
+        ("mysql+pymysql://u:p@db/aigov", "AIGOV_DATABASE_URL"),
+        ("postgresql+psycopg2://u:p@db/aigov", "AIGOV_DATABASE_URL"),  # psycopg2: not installed
+        ("postgresql+asyncpg://u:p@db/aigov", "AIGOV_DATABASE_URL"),
+        ("postgres:/db/aigov", "AIGOV_DATABASE_URL"),
         ("not a url", "AIGOV_DATABASE_URL"),
     ],
 )
@@ -50,7 +53,7 @@ def test_an_unsupported_database_url_is_bad_usage(
         err = capsys.readouterr().err
         assert err == (
             f"error: invalid registry settings: {where}: unsupported database URL: "
-            "use sqlite:///… or postgresql+psycopg://…\n"
+            "use sqlite:///… or postgresql://… (postgresql+psycopg://…)\n"
         )
     monkeypatch.delenv("AIGOV_DATABASE_URL")
     assert main(["db", "upgrade", "--database-url", url]) == EXIT_USAGE

@@ -305,29 +305,88 @@ def test_reports_escape_everything() -> None:
 
 
 # -- encodings: what Excel saves -----------------------------------------------------------------------------------
-def test_a_shift_jis_csv_from_japanese_excel_is_read_and_said_so(
+NOT_UTF8_HINT = "if Japanese Excel saved it (Shift_JIS), add --encoding cp932, or save it as 'CSV UTF-8'"
+
+
+def test_a_shift_jis_csv_is_refused_unless_its_encoding_is_named(
     material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Japanese Excel's default "CSV (コンマ区切り)" is cp932: honest vendors must not turn invalid."""
+    """Japanese Excel's default "CSV (コンマ区切り)" is cp932: read exactly when --encoding cp932 says so."""
     claims = tmp_path / "claims.csv"
     text = f"claim,vendor\r\n{material.token},{material.company_ja}\r\n"
     claims.write_bytes(text.encode("cp932"))
+    offset = len(f"claim,vendor\r\n{material.token},".encode())
 
     code, out, err = run(capsys, batch(material, claims))
+    assert (code, out) == (EXIT_USAGE, "")
+    byte = text.encode("cp932")[offset]
+    assert f"claims.csv: not UTF-8 (byte 0x{byte:02x} at offset {offset:,}): {NOT_UTF8_HINT}" in err
 
+    code, out, err = run(capsys, batch(material, claims, "--encoding", "cp932"))
     assert code == EXIT_OK, err
     [row] = list(csv.DictReader(io.StringIO(out)))
     assert (row["verdict"], row["vendor"], row["vendorMatch"]) == ("valid", material.company_ja, "true")
-    assert "not UTF-8; read as Shift_JIS (cp932" in err
     assert "\ufffd" not in out
+
+
+def test_a_windows_1252_csv_is_never_guessed_as_shift_jis(
+    material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Western Excel's "CSV" is cp1252, and "Crédit" in cp1252 is valid cp932 ("Cr馘it"): never guessed."""
+    vendor = "Crédit Agricole"
+    assert vendor.encode("cp1252").decode("cp932") != vendor  # the trap a fallback would fall into
+    claims = tmp_path / "claims.csv"
+    claims.write_bytes(f"claim,vendor\r\n{material.token},{vendor}\r\n".encode("cp1252"))
+
+    code, out, err = run(capsys, batch(material, claims))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert "not UTF-8 (byte 0xe9 at offset" in err
+
+    code, out, err = run(capsys, batch(material, claims, "--encoding", "cp1252"))
+    [row] = list(csv.DictReader(io.StringIO(out)))
+    assert row["vendor"] == vendor
+    assert (row["verdict"], row["vendorMatch"]) == ("invalid", "false")  # read right: simply another company
+    assert code == EXIT_INVALID, err
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("no-such-encoding", "--encoding: unknown encoding 'no-such-encoding'"),
+        ("base64", "--encoding: 'base64' is not an encoding files are saved in"),
+        ("unicode_escape", "is not an encoding files are saved in"),
+        ("", "unknown encoding ''"),
+        ("x" * 5000, "unknown encoding"),
+    ],
+)
+def test_an_unknown_encoding_name_is_bad_usage(
+    material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, fragment: str
+) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_text(material.token + "\n", encoding="utf-8")
+    code, out, err = run(capsys, batch(material, claims, "--encoding", name))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert fragment in err
+    assert len(err) < 1000
+
+
+def test_a_file_that_does_not_decode_in_the_named_encoding_names_the_first_bad_byte(
+    material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_bytes(b"claim,vendor\nx," + "株".encode("cp932")[:1] + b"\xff\n")  # a lead byte, then 0xff
+    code, out, err = run(capsys, batch(material, claims, "--encoding", "cp932"))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert "not cp932 (byte 0x8a at offset 15)" in err
+    assert "CSV UTF-8" in err
 
 
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
-        (b"claim,vendor\n\x80\x81,x\n", "not UTF-8 (byte 0x80 at offset 13) and not Shift_JIS either"),
+        (b"claim,vendor\n\x80\x81,x\n", f"not UTF-8 (byte 0x80 at offset 13): {NOT_UTF8_HINT}"),
         ("claim,vendor\n".encode("utf-16"), "UTF-16"),
-        ("claim\x00".encode("cp932") + "株".encode("cp932"), "NUL"),
+        ("claim\x00株".encode(), "NUL"),
     ],
 )
 def test_an_undecodable_file_is_refused_not_replaced(
@@ -343,9 +402,16 @@ def test_an_undecodable_file_is_refused_not_replaced(
 
 
 def test_decode_claims() -> None:
-    assert decode_claims("ベンダー".encode()) == ("ベンダー", "utf-8")
-    assert decode_claims(b"\xef\xbb\xbf" + "ベンダー".encode()) == ("ベンダー", "utf-8")
-    assert decode_claims("ベンダー".encode("cp932")) == ("ベンダー", "cp932")
+    assert decode_claims("ベンダー".encode()) == "ベンダー"
+    assert decode_claims(b"\xef\xbb\xbf" + "ベンダー".encode()) == "ベンダー"
+    assert decode_claims(b"\xef\xbb\xbf" + "ベンダー".encode(), "utf-8") == "ベンダー"  # BOM dropped too
+    assert decode_claims("ベンダー".encode("cp932"), "cp932") == "ベンダー"
+    assert decode_claims("ベンダー".encode("utf-16"), "utf-16") == "ベンダー"
+    with pytest.raises(ValueError, match=r"not UTF-8 \(byte 0x83 at offset 0\)"):
+        decode_claims("ベンダー".encode("cp932"))
+    assert read_claims("Crédit".encode("cp1252") + b",x\n", encoding="cp1252")[0].claim == "Crédit"
+    with pytest.raises(ValueError, match="not UTF-8"):
+        read_claims("Crédit".encode("cp1252") + b",x\n")
     assert read_claims("\ufeffeyJ.a.b,アクメ\n")[0].vendor == "アクメ"  # text in, BOM dropped
 
 

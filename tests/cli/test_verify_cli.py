@@ -494,12 +494,20 @@ def test_a_revoked_status_stays_invalid_only_while_the_list_is_fresh(
 
 # -- online: the registry's answers and its scheme --------------------------------------------------------------
 class _Registry(http.server.BaseHTTPRequestHandler):
-    """A loopback 'registry' that answers every GET with the status in its server's `answer`."""
+    """A loopback 'registry' that answers every GET with the status in its server's `answer`: a 404 as the
+    registry does (RFC 9457 problem+json, registry/problems.py), unless `bare` says to send no body at all."""
 
     def do_GET(self) -> None:
+        body = b""
+        if self.server.answer == 404 and not self.server.bare:  # type: ignore[attr-defined]
+            problem = {"type": "urn:aigov:problem:not-found", "title": "Not Found", "status": 404}
+            body = json.dumps({**problem, "detail": "no credential", "instance": self.path}).encode()
         self.send_response(self.server.answer)  # type: ignore[attr-defined]
-        self.send_header("Content-Length", "0")
+        if body:
+            self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *_: object) -> None:
         pass
@@ -509,6 +517,7 @@ class _Registry(http.server.BaseHTTPRequestHandler):
 def registry() -> Iterator[http.server.ThreadingHTTPServer]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
     server.answer = 404  # type: ignore[attr-defined]
+    server.bare = False  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server
@@ -550,6 +559,14 @@ def test_online_a_made_up_id_is_invalid(
     assert "answered HTTP 503" in verdict_line(out)
     assert run(capsys, batch)[0] == EXIT_INDETERMINATE
 
+    registry.answer, registry.bare = 404, True  # type: ignore[attr-defined]
+    code, out, _ = run(capsys, argv)
+    assert code == EXIT_INDETERMINATE  # a 404 that is not the registry's own problem proves nothing
+    assert "answered HTTP 404" in verdict_line(out)
+    code, out, _ = run(capsys, batch)
+    assert code == EXIT_INDETERMINATE
+    assert ",indeterminate," in out
+
 
 @pytest.mark.parametrize(
     ("registry_url", "extra", "fragments"),
@@ -582,6 +599,37 @@ def test_online_a_plain_http_registry_is_bad_usage(
     ]
     code, out, err = run(capsys, argv)
     assert_one_line_error(code, out, err, *fragments)
+
+
+@pytest.mark.parametrize(
+    "registry_url",
+    [
+        "http://127.evil.example:8000",
+        "http://127.0.0.1.evil.example",
+        "http://localhost.evil.example",
+        "http://127.0.0.1@evil.example",
+        "http://[::ffff:127.0.0.1]:8000",
+    ],
+)
+def test_online_plain_http_to_a_name_that_only_looks_loopback_is_bad_usage(
+    issued: Issued, capsys: pytest.CaptureFixture[str], registry_url: str
+) -> None:
+    """--allow-insecure-loopback means this machine: never a name that starts like a loopback address."""
+    argv = ["verify", "--online", UNKNOWN_ID, "--registry", registry_url, "--allow-insecure-loopback"]
+    code, out, err = run(capsys, [*argv, "--trust", str(issued.trust)])
+    assert_one_line_error(code, out, err, "only https is fetched; use https (plain http is allowed only")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.1.2.3", "[::1]", "localhost", "LOCALHOST"])
+def test_online_plain_http_to_loopback_needs_only_the_development_option(
+    issued: Issued, capsys: pytest.CaptureFixture[str], host: str
+) -> None:
+    argv = ["verify", "--online", UNKNOWN_ID, "--registry", f"http://{host}:1", "--trust", str(issued.trust)]
+    code, out, err = run(capsys, argv)
+    assert_one_line_error(code, out, err, "use https or, for a local development registry")
+    code, out, _ = run(capsys, [*argv, "--allow-insecure-loopback", "--json"])
+    assert code == EXIT_INDETERMINATE  # accepted: nothing listens on port 1, so the fetch cannot be done
+    assert json.loads(out)["verdict"] == "indeterminate"
 
 
 def test_bundle_pull_over_plain_http_names_the_option(

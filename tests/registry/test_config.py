@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from aigov.cli import EXIT_OK, EXIT_USAGE, main
 from keys import did_web_url
-from registry.config import DEVELOPMENT_PASSPHRASE, MIN_STATUS_LIST_SIZE, Settings
+from registry.config import DEVELOPMENT_PASSPHRASE, MIN_STATUS_LIST_SIZE, DatabaseSettings, Settings
+from registry.db import make_engine
 from registry.identity import issuer_did, registry_did
 
 STRICT = {"public_url": "https://registry.example", "key_passphrase": "a real passphrase"}
@@ -92,3 +94,62 @@ def test_dids_follow_the_public_url_and_resolve_to_our_routes() -> None:
     assert registry_did("http://127.0.0.1:8000") == "did:web:localhost%3A8000"
     with pytest.raises(ValueError, match="slug"):
         issuer_did("https://registry.example", "Not A Slug")
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://u:p@db/aigov", "postgresql+psycopg://u:p@db/aigov"),
+        (
+            "postgres://u:p@db:5433/aigov?sslmode=require",
+            "postgresql+psycopg://u:p@db:5433/aigov?sslmode=require",
+        ),
+        ("PostgreSQL://u@db/aigov", "postgresql+psycopg://u@db/aigov"),
+        ("postgresql+psycopg://u@db/aigov", "postgresql+psycopg://u@db/aigov"),
+        ("sqlite:///./var/other.db", "sqlite:///./var/other.db"),
+    ],
+)
+def test_the_usual_postgresql_urls_are_read_as_psycopg_3(given: str, used: str) -> None:
+    """Deployments write postgresql:// or postgres://; SQLAlchemy would read the first as psycopg2 (not
+    installed) and refuses the second, so both become psycopg 3, the driver aigov ships."""
+    assert DatabaseSettings(database_url=given).database_url == used
+    settings = Settings(**STRICT, database_url=given)
+    assert settings.database_url == used
+    engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)  # no connection is made
+    assert engine.dialect.driver == ("psycopg" if used.startswith("postgresql") else "pysqlite")
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://u@db/aigov",
+        "postgresql+psycopg2://u@db/aigov",
+        "postgresql+asyncpg://u@db/aigov",
+        "postgresqlx://u@db/aigov",
+        "oracle://u@db",
+        "postgres:/db/aigov",
+        "db.example/aigov",
+    ],
+)
+def test_other_database_urls_are_refused(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ValidationError, match="unsupported database URL"):
+        DatabaseSettings(database_url=url)
+    assert main(["db", "current", "--database-url", url]) == EXIT_USAGE
+    assert "--database-url: unsupported database URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "empty_database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_db_upgrade_and_current_take_plain_postgresql_urls(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The paths `aigov db upgrade` and `aigov serve`'s settings take, against a real server."""
+    rest = empty_database_url.partition("://")[2]
+    assert main(["db", "upgrade", "--database-url", f"postgresql://{rest}"]) == EXIT_OK, (
+        capsys.readouterr().err
+    )
+    monkeypatch.setenv("AIGOV_DATABASE_URL", f"postgres://{rest}")
+    assert main(["db", "current"]) == EXIT_OK, capsys.readouterr().err
+    assert "the database schema is up to date" in capsys.readouterr().err

@@ -30,6 +30,7 @@ from sqlmodel import Session
 from aigov.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from issuer import CertificationDecision
 from registry import lifecycle
+from registry import problems as registry_problems
 from registry.bodies import create_body
 from registry.db import write_transaction
 from registry.identity import REGISTRY_KEYSTORE
@@ -37,7 +38,7 @@ from registry.models import CertificationBody, CertificationBodyCreate, Credenti
 from registry.models.issuers import BodyState
 from registry.trustlist import TrustListPolicy, accredit, change_accreditation
 from verifier import OnlineVerifier, Outcome, TrustStore, Verdict, problems, verify_batch
-from verifier._online import guarded_transport
+from verifier._online import REGISTRY_NOT_FOUND, guarded_transport
 
 if TYPE_CHECKING:
     from conftest import Registry
@@ -78,9 +79,11 @@ class Live:
         store.add_did_document(self.did_document)
         return store
 
-    def verifier(self, transport: httpx.BaseTransport | None = None, **options: Any) -> OnlineVerifier:
+    def verifier(
+        self, transport: httpx.BaseTransport | None = None, *, registry_url_suffix: str = "", **options: Any
+    ) -> OnlineVerifier:
         return OnlineVerifier(
-            self.url,
+            self.url + registry_url_suffix,
             trust=self.trust(),
             transport=transport,
             clock=self.registry.clock,
@@ -196,6 +199,13 @@ def test_a_missing_credential_and_a_foreign_status_url(live: Live) -> None:
         assert "(HTTP 404)" in result.check("parse").detail
         # The registry's did:web host is "localhost": not the origin it is served from, and never fetched.
         assert "refusing" in verifier.verify("http://localhost:1/credentials/x").check("parse").detail
+    # What the verifier takes for "no such certificate" is exactly what the registry sends.
+    assert REGISTRY_NOT_FOUND == registry_problems.NOT_FOUND
+    # A wrong --registry (a path prefix): the same server's 404s, even its own problems, prove nothing.
+    with live.verifier(registry_url_suffix="/aigov") as wrong:
+        result = wrong.verify("3f2c9a4e-0000-4000-8000-000000000000")
+        assert result.verdict is Verdict.INDETERMINATE, result.render_text()
+        assert "HTTP 404" in result.check("parse").detail
 
 
 def test_batch_over_the_registry_fetches_each_list_once(live: Live) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import socket
 import threading
 import time
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from verifier import problems
+from verifier import is_loopback_host, problems
 from verifier._online import Fetcher, FetchError, GuardedBackend, address_problem, guarded_transport
 
 REGISTRY = "https://registry.example"
@@ -168,6 +169,48 @@ def test_redirects_within_trusted_origins_are_followed_a_bounded_number_of_times
 )
 def test_unusable_answers(response: httpx.Response, phrase: str) -> None:
     refused(fetcher(lambda request: response), f"{REGISTRY}/status/1", phrase)
+
+
+def problem_answer(body: bytes, status: int = 404, **headers: str) -> httpx.Response:
+    return httpx.Response(
+        status, stream=httpx.ByteStream(body), headers={"content-type": "application/problem+json", **headers}
+    )
+
+
+def test_an_error_answer_says_which_url_gave_it_and_its_problem() -> None:
+    """`url` is what was asked for; `final_url` the URL that answered after redirects (here another allowed
+    origin), with its RFC 9457 problem when it sent one."""
+    mirror = "https://mirror.example"
+    problem = {"type": "urn:aigov:problem:not-found", "status": 404, "instance": "/c/1"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "registry.example":
+            return httpx.Response(302, headers={"location": f"{mirror}/c/1"})
+        return problem_answer(gzip.compress(json.dumps(problem).encode()), **{"content-encoding": "gzip"})
+
+    error = refused(fetcher(handler, extra=[mirror]), f"{REGISTRY}/status/1", "answered HTTP 404")
+    assert (error.url, error.final_url, error.status) == (f"{REGISTRY}/status/1", f"{mirror}/c/1", 404)
+    assert error.problem_document == problem
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param(httpx.Response(404, text='{"type": "x"}'), id="not problem+json"),
+        pytest.param(problem_answer(b'{"pad": "' + b"x" * 20_000 + b'"}'), id="over 16 KiB"),
+        pytest.param(problem_answer(b"[]"), id="not an object"),
+        pytest.param(problem_answer(b"\x00\xff"), id="not JSON"),
+        pytest.param(problem_answer(b"\x1f\x8b\x08junk", **{"content-encoding": "gzip"}), id="corrupt gzip"),
+    ],
+)
+def test_an_unusable_problem_body_is_dropped_not_raised(response: httpx.Response) -> None:
+    error = refused(fetcher(lambda request: response), f"{REGISTRY}/status/1", "answered HTTP 404")
+    assert (error.status, error.final_url, error.problem_document) == (404, f"{REGISTRY}/status/1", None)
+
+
+def test_no_answer_has_no_final_url() -> None:
+    error = refused(fetcher(lambda request: ok()), "https://evil.example/x", "not a trusted origin")
+    assert (error.status, error.final_url, error.problem_document) == (None, None, None)
 
 
 def test_byte_cap_on_the_wire() -> None:
@@ -339,3 +382,39 @@ def test_a_body_cut_short_is_a_retrieval_error(raw_server) -> None:  # type: ign
     f = Fetcher([origin], allow_insecure_loopback=True, read_timeout=2)
     refused(f, f"{origin}/status/1", "cannot retrieve")
     f.close()
+
+
+# -- what counts as loopback (verifier._hosts, shared by the fetcher, the badge checks and the CLI) ---------------
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.255.0.9", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LocalHost", True),
+        ("127.evil.example", False),
+        ("127.0.0.1.evil.example", False),
+        ("localhost.evil.example", False),
+        ("evil-localhost", False),
+        ("[127.0.0.1]", False),  # brackets hold IPv6 only
+        ("[localhost]", False),
+        ("[]", False),
+        ("::ffff:127.0.0.1", False),  # wrapped: refused by the fetcher, never "loopback"
+        ("0.0.0.0", False),  # noqa: S104 - the address under test, not a bind
+        ("10.0.0.1", False),
+        ("127.1", False),  # shorthand is a name to ipaddress, and names are not loopback
+        ("", False),
+        ("[", False),
+    ],
+)
+def test_is_loopback_host(host: str, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback
+
+
+def test_plain_http_to_a_name_that_only_looks_loopback_is_refused() -> None:
+    f = fetcher(lambda request: ok(), extra=["http://127.evil.example", "http://localhost.evil.example"])
+    f.allow_insecure_loopback = True
+    for url in ("http://127.evil.example/status/1", "http://localhost.evil.example/status/1"):
+        refused(f, url, "plain http is allowed only to loopback")

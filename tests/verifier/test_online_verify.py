@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+import json
 import threading
 import time
 from collections import Counter
@@ -55,7 +56,7 @@ class Registry:
         time.sleep(self.delay)
         token = self.tokens.get(url)
         if token is None:
-            return httpx.Response(404)
+            return not_found(request)
         body = token.encode() if isinstance(token, str) else token
         etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
         headers = {"etag": etag, "cache-control": self.cache_control, "content-type": JWT}
@@ -65,6 +66,26 @@ class Registry:
                 return httpx.Response(304, headers={"etag": etag, "cache-control": self.cache_control})
             self.served[url] += 1
         return httpx.Response(200, stream=httpx.ByteStream(body), headers=headers)
+
+
+def not_found(request: httpx.Request, **changes: Any) -> httpx.Response:
+    """The registry's 404 (registry/problems.py): RFC 9457 problem+json, its not-found type, the path."""
+    problem = {
+        "type": "urn:aigov:problem:not-found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": f"no credential {request.url.path}",
+        "instance": request.url.path,
+        **changes,
+    }
+    return problem_response(404, json.dumps(problem).encode())
+
+
+def problem_response(
+    status: int, body: bytes, media_type: str = "application/problem+json"
+) -> httpx.Response:
+    """An answer streamed as a server sends it (a `content=` response would count as already read)."""
+    return httpx.Response(status, stream=httpx.ByteStream(body), headers={"content-type": media_type})
 
 
 def online(world: World, registry: Registry, clock: Clock | None = None, **options: Any) -> OnlineVerifier:
@@ -482,3 +503,103 @@ def test_a_404_elsewhere_is_not_proof_that_a_certificate_does_not_exist(world: W
     for claim in (f"{other}/credentials/{UNKNOWN}", f"{world.registry}/some/page"):
         result = verifier.verify(claim)
         world.expect(result, "parse", Outcome.INDETERMINATE, problems.RETRIEVAL_ERROR, "HTTP 404")
+
+
+def test_a_redirect_to_another_allowed_origin_that_answers_404_stays_indeterminate(world: World) -> None:
+    """The registry redirects (to a mirror it trusts, say) and the mirror has no such page: that is the mirror's
+    answer, not the registry's, even with the registry's own kind of problem document."""
+    other = "https://mirror.example"
+    registry = Registry(world)
+    path = f"/api/v1/credentials/{UNKNOWN}/credential.jwt"
+    registry.override[world.registry + path] = lambda _: httpx.Response(
+        302, headers={"location": other + path}
+    )
+    result = online(world, registry, allowed_origins=[other]).verify(UNKNOWN)
+    world.expect(result, "parse", Outcome.INDETERMINATE, problems.RETRIEVAL_ERROR, "HTTP 404")
+    assert result.verdict is Verdict.INDETERMINATE
+    assert "mirror.example" in result.check("parse").detail
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(lambda r: problem_response(404, b"Not Found", "text/plain"), id="plain text"),
+        pytest.param(lambda r: problem_response(404, b"<h1>404 Not Found</h1>", "text/html"), id="html"),
+        pytest.param(
+            lambda r: problem_response(
+                404,
+                json.dumps(
+                    {"type": "urn:aigov:problem:not-found", "status": 404, "instance": r.url.path}
+                ).encode(),
+                "application/json",
+            ),
+            id="the problem as application/json",
+        ),
+        pytest.param(lambda r: not_found(r, type="about:blank"), id="another problem type"),
+        pytest.param(lambda r: not_found(r, instance="/elsewhere"), id="a problem about another path"),
+        pytest.param(lambda r: not_found(r, status=400), id="a problem with another status"),
+        pytest.param(
+            lambda r: problem_response(
+                404,
+                json.dumps(
+                    {
+                        "type": "urn:aigov:problem:not-found",
+                        "status": 404,
+                        "instance": r.url.path,
+                        "pad": "x" * 20_000,
+                    }
+                ).encode(),
+            ),
+            id="an oversized problem",
+        ),
+        pytest.param(
+            lambda r: problem_response(404, b"[1, 2]"),
+            id="a problem that is not an object",
+        ),
+        pytest.param(
+            lambda r: problem_response(404, b"\xff{"),
+            id="a problem that is not JSON",
+        ),
+        pytest.param(
+            lambda r: problem_response(
+                410,
+                json.dumps(
+                    {"type": "urn:aigov:problem:not-found", "status": 410, "instance": r.url.path}
+                ).encode(),
+            ),
+            id="410 gone",
+        ),
+    ],
+)
+def test_a_404_that_is_not_the_registrys_own_not_found_stays_indeterminate(
+    world: World, answer: Callable[[httpx.Request], httpx.Response]
+) -> None:
+    """A front end's 404 page on the registry's origin proves nothing about a certificate."""
+    registry = Registry(world)
+    registry.override[f"{world.registry}/api/v1/credentials/{UNKNOWN}/credential.jwt"] = answer
+    result = online(world, registry).verify(UNKNOWN)
+    world.expect(result, "parse", Outcome.INDETERMINATE, problems.RETRIEVAL_ERROR, "answered HTTP 4")
+    assert result.verdict is Verdict.INDETERMINATE
+
+
+def test_a_wrong_registry_url_with_a_path_prefix_stays_indeterminate(world: World) -> None:
+    """--registry https://registry.example/aigov: the host's 404s (even aigov's own problems) are about paths
+    that are not the registry's credential path, so no certificate is called non-existent."""
+    verifier = OnlineVerifier(
+        world.registry + "/aigov",
+        trust=world.trust(snapshots=[]),
+        transport=httpx.MockTransport(Registry(world)),
+        clock=Clock(world.now),
+    )
+    result = verifier.verify(UNKNOWN)
+    world.expect(result, "parse", Outcome.INDETERMINATE, problems.RETRIEVAL_ERROR, "HTTP 404")
+
+
+def test_a_redirect_within_the_registry_to_another_path_stays_indeterminate(world: World) -> None:
+    registry = Registry(world)
+    path = f"/api/v1/credentials/{UNKNOWN}/credential.jwt"
+    registry.override[world.registry + path] = lambda _: httpx.Response(
+        302, headers={"location": "/old" + path}
+    )
+    result = online(world, registry).verify(UNKNOWN)
+    world.expect(result, "parse", Outcome.INDETERMINATE, problems.RETRIEVAL_ERROR, "HTTP 404")
