@@ -3,12 +3,15 @@ tests/keys cannot shadow the keys package.)"""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from issuer._badge import FONT_CANDIDATES
 from keys import Keystore
 
 # When test keys enter service: before every fixed clock's present, as in a deployment, where a body's key exists
@@ -51,3 +54,23 @@ def make_keystores() -> MakeKeystores:
         return root
 
     return make
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`@pytest.mark.badges` (`font=True`: PNG too): the badges extra (and a CJK font) must be installed; without
+    them the test is skipped, or fails under AIGOV_REQUIRE_ALL=1 (as .ci/run sets it)."""
+    marker = item.get_closest_marker("badges")
+    if marker is None:
+        return
+    missing = [name for name in ("PIL", "zxingcpp") if importlib.util.find_spec(name) is None]
+    reasons = [
+        f"the badges extra is not installed (missing {', '.join(missing)}): pip install 'aigov[badges]'"
+    ]
+    if not missing:
+        reasons.pop()
+    if marker.kwargs.get("font") and not any(path.is_file() for path in FONT_CANDIDATES):
+        reasons.append("no CJK font: apt-get install fonts-ipafont-gothic")
+    if reasons:
+        if os.environ.get("AIGOV_REQUIRE_ALL") == "1":
+            pytest.fail(f"AIGOV_REQUIRE_ALL=1: {'; '.join(reasons)}")
+        pytest.skip("; ".join(reasons))

@@ -6,10 +6,8 @@ Exit codes: 0 valid, 1 invalid, 3 bad usage or unreadable input (aigov/cli.py).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,21 +16,8 @@ import pytest
 
 import issuer
 from aigov.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
-from issuer._badge import FONT_CANDIDATES
 
-
-def _require(ok: bool, reason: str) -> None:
-    if not ok:
-        if os.environ.get("AIGOV_REQUIRE_ALL") == "1":
-            pytest.fail(f"AIGOV_REQUIRE_ALL=1: {reason}")
-        pytest.skip(reason, allow_module_level=True)
-
-
-_require(
-    all(importlib.util.find_spec(name) for name in ("PIL", "zxingcpp")),
-    "the badges extra is not installed: pip install 'aigov[badges]'",
-)
-_require(any(path.is_file() for path in FONT_CANDIDATES), "no CJK font: apt-get install fonts-ipafont-gothic")
+pytestmark = pytest.mark.badges(font=True)
 
 ENV = {
     "AIGOV_KEY_PASSPHRASE": "badge-cli test passphrase",

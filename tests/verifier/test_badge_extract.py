@@ -7,9 +7,7 @@ hostile inputs are built here byte by byte, with CRCs computed by zlib, so each 
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import os
 import struct
 import time
 import zlib
@@ -31,20 +29,7 @@ from verifier import (
     verify_badge,
 )
 
-
-def _require_badges_extra() -> None:
-    """Skip without the badges extra (pillow, zxing-cpp), or fail under AIGOV_REQUIRE_ALL=1."""
-    missing = [name for name in ("PIL", "zxingcpp") if importlib.util.find_spec(name) is None]
-    if missing:
-        reason = (
-            f"the badges extra is not installed (missing {', '.join(missing)}): pip install 'aigov[badges]'"
-        )
-        if os.environ.get("AIGOV_REQUIRE_ALL") == "1":
-            pytest.fail(f"AIGOV_REQUIRE_ALL=1: {reason}")
-        pytest.skip(reason, allow_module_level=True)
-
-
-_require_badges_extra()
+pytestmark = pytest.mark.badges
 
 PAGE = "https://registry.example/credentials/0f7c1c8e-3d5a-4a39-9d7e-0c1d2e3f4a5b"
 OB3 = "https://purl.imsglobal.org/ob/v3p0"

@@ -7,8 +7,6 @@ The badges are drawn by the real renderer (issuer.render_badge_svg/png) from a t
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import struct
 import time
 import zlib
@@ -21,24 +19,11 @@ from hypothesis import strategies as st
 import issuer
 from verifier import Badge, BadgeError, Verdict, extract_badge, verify_badge
 
+pytestmark = pytest.mark.badges
+
 PAGE = "https://registry.example/credentials/0f7c1c8e-3d5a-4a39-9d7e-0c1d2e3f4a5b"
 LIMIT = 0.5  # seconds per extraction (each takes a few milliseconds)
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _require_badges_extra() -> None:
-    """The PNG renderer needs pillow and zxing-cpp: skip without them, fail under AIGOV_REQUIRE_ALL=1."""
-    missing = [name for name in ("PIL", "zxingcpp") if importlib.util.find_spec(name) is None]
-    if missing:
-        reason = (
-            f"the badges extra is not installed (missing {', '.join(missing)}): pip install 'aigov[badges]'"
-        )
-        if os.environ.get("AIGOV_REQUIRE_ALL") == "1":
-            pytest.fail(f"AIGOV_REQUIRE_ALL=1: {reason}")
-        pytest.skip(reason, allow_module_level=True)
-
-
-_require_badges_extra()
 
 
 @pytest.fixture(scope="module")

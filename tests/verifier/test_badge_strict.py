@@ -9,8 +9,6 @@ every status still verify VALID, and PNG badges are unaffected.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 import subprocess
 import sys
@@ -33,19 +31,7 @@ from verifier import (
     verify_badge,
 )
 
-
-def _require_badges_extra() -> None:
-    missing = [name for name in ("PIL", "zxingcpp") if importlib.util.find_spec(name) is None]
-    if missing:
-        reason = (
-            f"the badges extra is not installed (missing {', '.join(missing)}): pip install 'aigov[badges]'"
-        )
-        if os.environ.get("AIGOV_REQUIRE_ALL") == "1":
-            pytest.fail(f"AIGOV_REQUIRE_ALL=1: {reason}")
-        pytest.skip(reason, allow_module_level=True)
-
-
-_require_badges_extra()
+pytestmark = pytest.mark.badges
 
 PAGE = "https://registry.example/credentials/0f7c1c8e-3d5a-4a39-9d7e-0c1d2e3f4a5b"  # the credential's id
 EVIL = "https://evil.example/fake-registry"
