@@ -139,6 +139,7 @@ def test_serve_refuses_to_start_on_a_file_that_is_not_a_database(registry: Regis
             "AIGOV_DATABASE_URL": f"sqlite:///{path}",
             "AIGOV_ENVIRONMENT": "development",
             "AIGOV_KEYSTORE_PATH": str(registry.settings.keystore_path),
+            "AIGOV_KEY_PASSPHRASE": registry.settings.key_passphrase.get_secret_value(),
         }
     )
     done = subprocess.run(
