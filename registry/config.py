@@ -53,7 +53,7 @@ def check_database_url(url: str) -> str:
         raise ValueError(
             "unsupported database URL: use sqlite:///… or postgresql://… (postgresql+psycopg://…)"
         )
-    return url
+    return f"{scheme.lower()}://{rest}"  # SQLAlchemy looks drivers up by their lower-case names
 
 
 class Settings(DatabaseSettings):

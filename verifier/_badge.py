@@ -110,6 +110,7 @@ _LABELS: dict[str, dict[str, str]] = {
 # MARK (drawn as a dash), U+3000, U+2028, U+0085 and others that a browser draws or moves text with.
 _SPACES = re.compile(r"[ \t\r\n]+")
 _XML_SPACE = " \t\r\n"
+_LEGACY_SPACES = re.compile(r"\s+")  # what badges drawn before 2026-11-26 collapsed
 # XML 1.0 §2.2 Char: what may not appear in a document even escaped.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -141,35 +142,41 @@ class Badge:
 
 
 def badge_text(
-    credential: Mapping[str, Any], *, lang: str = "ja", status: str | None = None
+    credential: Mapping[str, Any],
+    *,
+    lang: str = "ja",
+    status: str | None = None,
+    legacy_spaces: bool = False,
 ) -> dict[str, str]:
     """The visible text of the badge of `credential`, per field, as the renderer draws it and a check expects.
 
-    Values are the credential's own strings (whitespace collapsed), never truncated: the renderer fits long
-    ones by squeezing the glyphs, so that the picture says exactly what was signed.
+    Values are the credential's own strings (XML whitespace collapsed), never truncated: the renderer fits long
+    ones by squeezing the glyphs, so that the picture says exactly what was signed. `legacy_spaces` gives the
+    text as renderers before 2026-11-26 drew it (every Unicode space a plain one), to check badges of that time.
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
     if status is not None and status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)} or None, not {status!r}")
     labels = _LABELS[lang]
+    text_of = _legacy_str if legacy_spaces else _plain_str
     subject = _member(credential, "credentialSubject")
     certification = _member(subject, "certification")
     achievement = _member(subject, "achievement")
     names = _member(subject, "legalName")
     issuer = credential.get("issuer")
-    issuer_name = _str(_member(credential, "issuer").get("name")) or _str(issuer)
+    issuer_name = text_of(_member(credential, "issuer").get("name")) or text_of(issuer)
     until = _date(credential.get("validUntil"))
     text = {
         "mark": labels["mark"],
-        "scheme": _str(certification.get("scheme")) or _str(credential.get("name")),
+        "scheme": text_of(certification.get("scheme")) or text_of(credential.get("name")),
         "level-label": labels["level-label"],
-        "level": _str(certification.get("level")),
-        "achievement": _str(achievement.get("name")),
-        "company-ja": _str(names.get("ja")),
-        "company-en": _str(names.get("en")),
+        "level": text_of(certification.get("level")),
+        "achievement": text_of(achievement.get("name")),
+        "company-ja": text_of(names.get("ja")),
+        "company-en": text_of(names.get("en")),
         "number-label": labels["number-label"],
-        "number": _str(certification.get("certificateNumber")),
+        "number": text_of(certification.get("certificateNumber")),
         "valid-until-label": labels["valid-until-label"],
         "valid-until": until,
         "issuer-label": labels["issuer-label"],
@@ -246,19 +253,15 @@ def compare_badge_text(badge: Badge, credential: Mapping[str, Any] | None) -> Ch
     if badge.lang not in LANGS:
         return _edited([f"<svg> has xml:lang={_quote(badge.lang)}, the issuer's renderer draws ja or en"])
     lang = badge.lang
-    expected = badge_text(credential, lang=lang)
     allowed_status = {_LABELS[lang][s]: s for s in STATUSES}
-    wrong: list[str] = []
-    for name in FIELDS:
-        seen, want = badge.text.get(name), expected.get(name)
-        if name == "status":
-            if seen is not None and seen not in allowed_status:
-                wrong.append(f"status ribbon reads {seen!r}")
-        elif seen != want:
-            # The description may end with the status sentence the live badge adds.
-            if name == "desc" and any(seen == f"{want} {label}." for label in allowed_status):
-                continue
-            wrong.append(f"{name} reads {_quote(seen)}, the credential says {_quote(want)}")
+    wrong = _text_differences(badge, badge_text(credential, lang=lang), allowed_status)
+    # Badges drawn before 2026-11-26 show any Unicode space (U+3000 in a Japanese name, a no-break space) as
+    # a plain one: such a badge is redrawn the way it was drawn, or genuine badges on companies' sites fail.
+    legacy = False
+    if wrong and not _text_differences(
+        badge, badge_text(credential, lang=lang, legacy_spaces=True), allowed_status
+    ):
+        wrong, legacy = [], True
     wrong += [f"text {_quote(t)} is not from the credential" for t in badge.unlabelled]
     if wrong:
         return _edited(wrong)
@@ -269,7 +272,7 @@ def compare_badge_text(badge: Badge, credential: Mapping[str, Any] | None) -> Ch
         return _edited(["the QR code is not the one the issuer's renderer draws (one path of whole modules)"])
     redrawn = badge_svg(
         badge.token,
-        badge_text(credential, lang=lang, status=status),
+        badge_text(credential, lang=lang, status=status, legacy_spaces=legacy),
         page_url=href or "",
         qr=qr,
         status=status,
@@ -308,6 +311,25 @@ def compare_badge_text(badge: Badge, credential: Mapping[str, Any] | None) -> Ch
     return CheckResult(
         "badge", Outcome.PASSED, f"{matches} and its link and QR code open the credential's page {href}{note}"
     )
+
+
+def _text_differences(
+    badge: Badge, expected: Mapping[str, str], allowed_status: Mapping[str, str]
+) -> list[str]:
+    """How the badge's text differs from `expected`, field by field."""
+    assert badge.text is not None  # noqa: S101 - an SVG's
+    wrong: list[str] = []
+    for name in FIELDS:
+        seen, want = badge.text.get(name), expected.get(name)
+        if name == "status":
+            if seen is not None and seen not in allowed_status:
+                wrong.append(f"status ribbon reads {seen!r}")
+        elif seen != want:
+            # The description may end with the status sentence the live badge adds.
+            if name == "desc" and any(seen == f"{want} {label}." for label in allowed_status):
+                continue
+            wrong.append(f"{name} reads {_quote(seen)}, the credential says {_quote(want)}")
+    return wrong
 
 
 def _edited(wrong: list[str]) -> CheckResult:
@@ -778,11 +800,18 @@ def _member(value: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return member if isinstance(member, Mapping) else {}
 
 
-def _str(value: object) -> str:
-    """A credential string as a badge shows it: whitespace collapsed, characters XML 1.0 forbids replaced."""
+def _plain_str(value: object) -> str:
+    """A credential string as a badge shows it: XML whitespace collapsed, characters XML 1.0 forbids replaced."""
     if not isinstance(value, str):
         return ""
     return _SPACES.sub(" ", _NOT_XML.sub("\ufffd", value)).strip(" ")
+
+
+def _legacy_str(value: object) -> str:
+    """As renderers before 2026-11-26 drew it: every Unicode space (`\\s`) collapsed to one plain space."""
+    if not isinstance(value, str):
+        return ""
+    return _LEGACY_SPACES.sub(" ", _NOT_XML.sub("\ufffd", value)).strip()
 
 
 def _date(value: object) -> str:

@@ -111,7 +111,9 @@ def decode_claims(data: bytes, encoding: str | None = None) -> str:
     try:
         text = data.decode(name)
     except UnicodeDecodeError as e:
-        raise ValueError(f"not {what} (byte 0x{data[e.start]:02x} at offset {e.start:,}): {hint}") from None
+        # utf-8-sig counts from after a byte order mark: the offset in the file is what a person looks for.
+        offset = e.start + len(data) - len(e.object)
+        raise ValueError(f"not {what} (byte 0x{data[offset]:02x} at offset {offset:,}): {hint}") from None
     except UnicodeError as e:  # a codec that fails without saying where
         raise ValueError(f"not {what} ({e}): {hint}") from None
     if "\x00" in text:

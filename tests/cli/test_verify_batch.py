@@ -476,3 +476,10 @@ def test_batch_status_lists_older_than_max_age_are_indeterminate(
     assert run(capsys, batch(material, claims, "--now", later, "--max-age", "3d"))[0] == EXIT_OK
     # No --max-age: a registry re-signs a list only on a change, so an old list may be the current one.
     assert run(capsys, batch(material, claims, "--now", later))[0] == EXIT_OK
+
+
+def test_a_bad_byte_after_a_byte_order_mark_is_named_where_it_is_in_the_file() -> None:
+    from verifier import decode_claims
+
+    with pytest.raises(ValueError, match=r"byte 0xff at offset 6\)"):
+        decode_claims(b"\xef\xbb\xbfabc\xff")  # Excel's "CSV UTF-8" starts with a BOM: offsets count it

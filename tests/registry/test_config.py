@@ -107,6 +107,8 @@ def test_dids_follow_the_public_url_and_resolve_to_our_routes() -> None:
         ("PostgreSQL://u@db/aigov", "postgresql+psycopg://u@db/aigov"),
         ("postgresql+psycopg://u@db/aigov", "postgresql+psycopg://u@db/aigov"),
         ("sqlite:///./var/other.db", "sqlite:///./var/other.db"),
+        ("SQLite:///./var/Other.db", "sqlite:///./var/Other.db"),  # the driver lower-cased, nothing else
+        ("POSTGRESQL+PSYCOPG://u@db/aigov", "postgresql+psycopg://u@db/aigov"),
     ],
 )
 def test_the_usual_postgresql_urls_are_read_as_psycopg_3(given: str, used: str) -> None:

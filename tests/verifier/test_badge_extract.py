@@ -29,7 +29,7 @@ from verifier import (
     verify_badge,
 )
 
-pytestmark = pytest.mark.badges
+pytestmark = pytest.mark.badges(font=True)
 
 PAGE = "https://registry.example/credentials/0f7c1c8e-3d5a-4a39-9d7e-0c1d2e3f4a5b"
 OB3 = "https://purl.imsglobal.org/ob/v3p0"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import issuer
 from verifier import Badge, BadgeError, Verdict, extract_badge, verify_badge
 
-pytestmark = pytest.mark.badges
+pytestmark = pytest.mark.badges(font=True)
 
 PAGE = "https://registry.example/credentials/0f7c1c8e-3d5a-4a39-9d7e-0c1d2e3f4a5b"
 LIMIT = 0.5  # seconds per extraction (each takes a few milliseconds)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,11 +28,12 @@ from verifier import (
     compare_badge_text,
     extract_badge,
     page_url_problem,
+    parse_compact,
     problems,
     verify_badge,
 )
 
-pytestmark = pytest.mark.badges
+pytestmark = pytest.mark.badges(font=True)
 
 PAGE = "https://registry.example/credentials/0f7c1c8e-3d5a-4a39-9d7e-0c1d2e3f4a5b"  # the credential's id
 EVIL = "https://evil.example/fake-registry"
@@ -503,11 +505,13 @@ def test_a_credential_with_unicode_spaces_is_drawn_and_verified_as_signed(world:
     drawn = issuer.render_badge_svg(token, page_url=PAGE)
     result = verify_badge(drawn.encode(), world.default_trust, now=world.now)
     assert result.verdict is Verdict.VALID, result.render_text()
-    edited = drawn.replace("\u3000アクメ\u3000株式会社\u1680", "アクメ 株式会社")
+    # What renderers before 2026-11-26 drew (every Unicode space a plain one) is the earlier drawing: it passes
+    # (test_a_badge_drawn_before_unicode_spaces_were_kept_still_passes); anything else is an edit.
+    edited = drawn.replace("\u3000アクメ\u3000株式会社\u1680", "アクメ株式会社")
     assert edited != drawn
     refused = compare_badge_text(extract_badge(edited.encode()), credential)
     assert refused.outcome is Outcome.FAILED, refused.detail
-    assert "company-ja reads 'アクメ 株式会社'" in refused.detail
+    assert "company-ja reads 'アクメ株式会社'" in refused.detail
 
 
 # -- properties ---------------------------------------------------------------------------------------------------
@@ -547,3 +551,28 @@ def test_any_element_inserted_anywhere_fails_the_check(world: Any, svg: str, dat
     edited = svg[:at] + element + svg[at:]
     result = compare_badge_text(extract_badge(edited.encode()), world.credential())
     assert result.outcome is Outcome.FAILED, (at, element)
+
+
+LEGACY = Path(__file__).parents[1] / "assets" / "badges" / "drawn-before-2026-11-26-unicode-spaces.svg"
+
+
+def test_a_badge_drawn_before_unicode_spaces_were_kept_still_passes() -> None:
+    """Renderers before 2026-11-26 drew every Unicode space as a plain one: a genuine badge of that time, for
+    a name with U+3000 and a no-break space, still passes; its picture edited the new way does not."""
+    data = LEGACY.read_bytes()
+    badge = extract_badge(data)
+    credential = parse_compact(badge.token).payload
+    assert credential["credentialSubject"]["legalName"] == {
+        "ja": "アクメ\u3000株式会社",
+        "en": "ACME\u00a0Corp.",
+    }
+    assert badge.text is not None
+    assert badge.text["company-ja"] == "アクメ 株式会社"  # as it was drawn then
+
+    passed = compare_badge_text(badge, credential)
+
+    assert passed.outcome is Outcome.PASSED, passed.detail
+    for edit in ("アクメ\u1680株式会社", "アクメ\u3000株式会社"):  # neither the old drawing nor the new one
+        edited = extract_badge(data.decode().replace("アクメ 株式会社", edit, 1).encode())
+        refused = compare_badge_text(edited, credential)
+        assert refused.outcome is Outcome.FAILED, (edit, refused.detail)

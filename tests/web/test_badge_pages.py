@@ -17,6 +17,7 @@ from .conftest import Site, fixed_clock
 
 ENCODINGS = ["shift_jis", "cp932", "euc-jp", "utf-7", "utf-32", "idna", "punycode", "undefined"]
 MOVED_URL = "https://registry-moved.example"
+pytestmark = pytest.mark.badges  # the live badge's QR code is read back
 
 
 def _verdict(page: str) -> str:
