@@ -227,6 +227,8 @@ class TrustStore:
     def snapshot_age_problem(self, url: str, now: datetime) -> tuple[str, str] | None:
         """(why, problem type) when the snapshot of `url` is too old to use at `now`: a bundle's, by the bundle's
         age; one added with a `max_age`, by the age of the status list credential itself (its `validFrom`)."""
+        if self._bundle is None and not self._status_max_age:
+            return None  # the common case, on every verification: nothing to age
         stale = self.bundle_age_problem(url, now)
         if stale:
             return stale, problems.STALE_BUNDLE
