@@ -47,10 +47,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value is a key's RFC 7638 thumbprint: base64url, so one in 64 begins with "-", which argparse
+# would read as another option ("expected one argument").
+_THUMBPRINT_OPTIONS = frozenset({"--scheme-owner", "--scheme-owner-fingerprint"})
+
+
+def _glue_thumbprints(argv: Sequence[str]) -> list[str]:
+    """`--scheme-owner -x…` as `--scheme-owner=-x…`, so a thumbprint that begins with "-" is read as the value."""
+    glued: list[str] = []
+    values = iter(argv)
+    for arg in values:
+        if arg in _THUMBPRINT_OPTIONS:
+            value = next(values, None)
+            if value is not None and value.startswith("-") and not value.startswith("--"):
+                glued.append(f"{arg}={value}")
+                continue
+            glued.append(arg)
+            if value is not None:
+                glued.append(value)
+            continue
+        glued.append(arg)
+    return glued
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code instead of exiting."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_glue_thumbprints(sys.argv[1:] if argv is None else argv))
         code: int = args.handler(args)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -58,3 +58,26 @@ def test_an_unsupported_database_url_is_bad_usage(
     monkeypatch.delenv("AIGOV_DATABASE_URL")
     assert main(["db", "upgrade", "--database-url", url]) == EXIT_USAGE
     assert "--database-url: unsupported database URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--scheme-owner", "--scheme-owner-fingerprint"])
+def test_a_thumbprint_that_begins_with_a_dash_is_read_as_the_value(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RFC 7638 thumbprints are base64url: one in 64 begins with "-", which argparse took for an option."""
+    missing = tmp_path / "bundle.jwt"
+    code = main(
+        [
+            "verify",
+            str(missing),
+            "--bundle",
+            str(missing),
+            option,
+            "-Qx3kT0d9yJm0nWbXzN1pKvLhA8sE2rU5gF7cI4oY6w",
+        ]
+    )
+
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert "expected one argument" not in err
+    assert str(missing) in err  # it got as far as reading the files
