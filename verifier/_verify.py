@@ -27,7 +27,7 @@ from verifier._model import (
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
 from verifier._statuslist import Bitstring, StatusListError, parse_index
 from verifier._trust import StatusSnapshot, TrustedIssuer, TrustStore
-from verifier._trustlist import check_listed_issuer
+from verifier._trustlist import check_listed_issuer, describe_age
 
 DEFAULT_MAX_CLOCK_SKEW = timedelta(seconds=300)
 # Status list credentials are larger than credentials (Bitstring Status List §5.1: 16,777,216 entries of random
@@ -499,7 +499,7 @@ class _Run:
         except StatusListError as e:
             return Outcome.FAILED, f"{purpose} status: {e}", e.problem
         taken = snapshot.valid_from
-        age = f" (snapshot of {_fmt(taken)}, {_age(now - taken)} old)" if taken else ""
+        age = f" (snapshot of {_fmt(taken)}, {describe_age(now - taken)} old)" if taken else ""
         flagged = _PAST.get(purpose) or f"flagged for {purpose}"
         if bits.get(index):
             problem = _STATUS_PURPOSE_PROBLEM.get(purpose, problems.STATUS_VERIFICATION_ERROR)
@@ -663,15 +663,6 @@ def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
 @functools.lru_cache(maxsize=4096)
 def _fmt(moment: datetime) -> str:
     return format_date_time_stamp(moment.astimezone(UTC).replace(microsecond=0))
-
-
-def _age(delta: timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 86400 * 2:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
 
 
 def _valid_summary(credential: dict[str, Any] | None, issuer: TrustedIssuer | None) -> str:

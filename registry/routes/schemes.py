@@ -6,25 +6,24 @@ schemes by `<registry>/schemes/<scheme>`: a person or program that follows eithe
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Response
 
 from issuer import Scheme, SchemeError, achievement, scheme_url
 from registry.deps import ContextDep, SessionDep
 from registry.errors import NotFoundError
+from registry.identity import is_valid_slug
 from registry.models import Scheme as SchemeRow
 from registry.problems import documented
 from registry.routes._responses import document, raw
 from verifier import OB3_CONTEXT
 
 router = APIRouter(prefix="/schemes", tags=["documents"])
-_SCHEME_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}", re.ASCII)  # issuer.Scheme's id pattern
 
 
 def _scheme(session: SessionDep, scheme_id: str) -> Scheme:
-    # Only a well-formed id reaches the database (PostgreSQL refuses a NUL in text with an error).
-    row = session.get(SchemeRow, scheme_id) if _SCHEME_ID.fullmatch(scheme_id) else None
+    # Only a well-formed id reaches the database (PostgreSQL refuses a NUL in text with an error); scheme ids
+    # have the slug form (issuer.Scheme's pattern is SLUG_PATTERN's).
+    row = session.get(SchemeRow, scheme_id) if is_valid_slug(scheme_id) else None
     if row is None:
         raise NotFoundError("scheme", scheme_id)
     return Scheme.model_validate(row.definition)
