@@ -63,11 +63,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if marker is None:
         return
     missing = [name for name in ("PIL", "zxingcpp") if importlib.util.find_spec(name) is None]
-    reasons = [
-        f"the badges extra is not installed (missing {', '.join(missing)}): pip install 'aigov[badges]'"
-    ]
-    if not missing:
-        reasons.pop()
+    reasons = (
+        [f"the badges extra is not installed (missing {', '.join(missing)}): pip install 'aigov[badges]'"]
+        if missing
+        else []
+    )
     if marker.kwargs.get("font") and not any(path.is_file() for path in FONT_CANDIDATES):
         reasons.append("no CJK font: apt-get install fonts-ipafont-gothic")
     if reasons:
