@@ -42,7 +42,6 @@ import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -420,11 +419,7 @@ def populate(deployment: Deployment, opts: Options) -> Population:
     settings = deployment.settings()
     engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
     ctx = lifecycle.Context(
-        policy=ListPolicy(
-            public_url=settings.public_url,
-            size=settings.status_list_size,
-            ttl=timedelta(seconds=settings.status_ttl_seconds),
-        ),
+        policy=ListPolicy.of(settings),
         signers=Signers(
             keystore_path=settings.keystore_path,
             passphrase=settings.passphrase(),
@@ -549,11 +544,7 @@ def measure_self_check(deployment: Deployment, rounds: int = 3, size: int = 500)
     """In-process batch issuance with and without the issuer's self-check, interleaved round by round."""
     settings = deployment.settings()
     engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
-    policy = ListPolicy(
-        public_url=settings.public_url,
-        size=settings.status_list_size,
-        ttl=timedelta(seconds=settings.status_ttl_seconds),
-    )
+    policy = ListPolicy.of(settings)
     contexts = {
         factory: lifecycle.Context(
             policy=policy,

@@ -179,9 +179,10 @@ class Issuer:
         bits: Bitstring,
         ttl: timedelta,
         valid_for: timedelta | None = None,
+        now: datetime | None = None,
     ) -> str:
-        """A signed BitstringStatusListCredential for `bits`."""
-        now = self._clock()
+        """A signed BitstringStatusListCredential for `bits`, valid from `now` (default: the clock's now)."""
+        now = self._clock() if now is None else now
         credential = build_status_list_credential(
             list_url=list_url,
             purpose=purpose,

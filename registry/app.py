@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -47,15 +47,12 @@ def create_app(
         key_cache=key_cache,
         factory=issuer_factory,
     )
-    policy = ListPolicy(
-        public_url=settings.public_url,
-        size=settings.status_list_size,
-        ttl=timedelta(seconds=settings.status_ttl_seconds),
-    )
+    policy = ListPolicy.of(settings)
 
     reader = LoopReader.for_url(settings.database_url)
     pg_reader = AsyncPgReader.for_url(settings.database_url)
     checkpointer = Checkpointer.for_url(settings.database_url)
+    ctx = Context(policy=policy, signers=signers, clock=clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -80,10 +77,10 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.ctx = Context(policy=policy, signers=signers, clock=clock)
+    app.state.ctx = ctx
     app.state.reader = reader
     app.state.pg_reader = pg_reader
-    app.state.status_cache = status.StatusListCache(ttl_seconds=settings.status_ttl_seconds)
+    app.state.status_cache = status.StatusListCache(policy, clock)
     app.fast_reader, app.pg_reader, app.status_cache = reader, pg_reader, app.state.status_cache
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

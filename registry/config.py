@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bitstring Status List v1.0 §6.1 (herd privacy): at least 131,072 entries per list.
 MIN_STATUS_LIST_SIZE = 131_072
+# Like the trust list: a copy of a status list is refused three days after it was signed, and the registry
+# re-signs each list after a day and a half, so a list it serves always has more than a day left.
+DEFAULT_STATUS_VALIDITY_SECONDS = 3 * 24 * 3600
 DEVELOPMENT_PASSPHRASE = "aigov-development-only"  # noqa: S105  # refused outside development, below
 
 
@@ -64,6 +67,8 @@ class Settings(DatabaseSettings):
     key_passphrase: SecretStr = SecretStr(DEVELOPMENT_PASSPHRASE)
     status_list_size: Annotated[int, Field(ge=MIN_STATUS_LIST_SIZE, multiple_of=8)] = MIN_STATUS_LIST_SIZE
     status_ttl_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 300
+    # How long a signed status list may be relied on (its validUntil); re-signed when half has passed.
+    status_validity_seconds: Annotated[int, Field(ge=2, le=366 * 24 * 3600)] = DEFAULT_STATUS_VALIDITY_SECONDS
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
     # Fail safe: a deployment that forgot to say what it is gets the strict checks.
     environment: Literal["development", "production"] = "production"
@@ -94,6 +99,17 @@ class Settings(DatabaseSettings):
                 "public_url must name its host by domain name: did:web cannot name an IP address"
             )
         return f"{parts.scheme}://{parts.netloc.lower()}"
+
+    @model_validator(mode="after")
+    def _validity_outlasts_caching(self) -> Settings:
+        """A list is re-signed when half its validity has passed; a cache may keep it `ttl` longer, which must
+        still be before it expires."""
+        if self.status_validity_seconds < 2 * self.status_ttl_seconds:
+            raise ValueError(
+                f"status_validity_seconds ({self.status_validity_seconds}) must be at least twice "
+                f"status_ttl_seconds ({self.status_ttl_seconds}): a cached status list would expire in the cache"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_defaults(self) -> Settings:

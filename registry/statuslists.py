@@ -4,7 +4,9 @@ Bitstring Status List v1.0 §6.1 asks for random indices (their order must not r
 at least 131,072 entries. Each certification body has one current list per purpose; a new one starts when it
 fills. A list row is locked (`FOR NO KEY UPDATE` on PostgreSQL, the database write lock on SQLite) by whoever
 allocates in it or flips one of its bits, so no concurrent change is lost, and the signed list credential is
-regenerated before commit, so `GET /status/{id}` serves exactly what was committed.
+regenerated before commit, so `GET /status/{id}` serves exactly what was committed. Each signed list carries a
+`validUntil` (`ListPolicy.validity`), so that an old copy cannot be relied on forever; `refresh` re-signs a
+list, bits unchanged, once half of that has passed (called by the reads that find it so, registry.refresher).
 
 Everything here runs on the caller's Core connection inside its write transaction (SQLAlchemy Core, not the
 ORM: an ORM round trip costs ten times the SQL it sends), and allocates for a whole batch at once: one query
@@ -23,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from issuer import Issuer
+from registry.config import DEFAULT_STATUS_VALIDITY_SECONDS, Settings
 from registry.db import Prepared
 from registry.identity import status_list_url
 from registry.models import CertificationBody, StatusAllocation, StatusList, StatusPurpose
@@ -45,12 +48,26 @@ ALLOCATIONS: sa.Table = StatusAllocation.__table__  # type: ignore[attr-defined]
 
 @dataclass(frozen=True, slots=True)
 class ListPolicy:
-    """Deployment constants for status lists."""
+    """Deployment constants for status lists: `validity` is how long a signed list may be relied on."""
 
     public_url: str
     size: int
     ttl: timedelta
+    validity: timedelta = timedelta(seconds=DEFAULT_STATUS_VALIDITY_SECONDS)
     randbelow: RandBelow = secrets.randbelow
+
+    @classmethod
+    def of(cls, settings: Settings) -> ListPolicy:
+        return cls(
+            public_url=settings.public_url,
+            size=settings.status_list_size,
+            ttl=timedelta(seconds=settings.status_ttl_seconds),
+            validity=timedelta(seconds=settings.status_validity_seconds),
+        )
+
+    def refresh_before(self, now: datetime) -> datetime:
+        """A list valid until before this moment is re-signed: half its validity has passed."""
+        return now + self.validity / 2
 
 
 def strong_etag(token: str) -> str:
@@ -61,11 +78,22 @@ def strong_etag(token: str) -> str:
 def _signed(
     list_id: int, purpose: str, bits: Bitstring, *, policy: ListPolicy, signer: Issuer, now: datetime
 ) -> dict[str, object]:
-    """The columns of a freshly signed list: its bits, token, ETag and time."""
+    """The columns of a freshly signed list: its bits, token, ETag, time and expiry."""
     token = signer.sign_status_list(
-        list_url=status_list_url(policy.public_url, list_id), purpose=purpose, bits=bits, ttl=policy.ttl
+        list_url=status_list_url(policy.public_url, list_id),
+        purpose=purpose,
+        bits=bits,
+        ttl=policy.ttl,
+        valid_for=policy.validity,
+        now=now,
     )
-    return {"bits": bytes(bits), "token": token, "etag": strong_etag(token), "updated_at": now}
+    return {
+        "bits": bytes(bits),
+        "token": token,
+        "etag": strong_etag(token),
+        "updated_at": now,
+        "valid_until": now.replace(microsecond=0) + policy.validity,  # as signed: whole seconds
+    }
 
 
 # Statements are built once (building a SELECT costs several times executing it), and those of the issuance
@@ -96,7 +124,7 @@ _COUNT = Prepared(
     .values(allocated=LISTS.c.allocated + sa.bindparam("count"))
 )
 _LOCK_BITS = (
-    sa.select(LISTS.c.purpose, LISTS.c.bits, LISTS.c.version)
+    sa.select(LISTS.c.purpose, LISTS.c.bits, LISTS.c.version, LISTS.c.valid_until)
     .where(LISTS.c.id == sa.bindparam("list_id"))
     .with_for_update(key_share=True)
 )
@@ -248,10 +276,37 @@ def set_bit(
 
     Returns the list's new version.
     """
-    row = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
-    purpose, stored, version = row
+    purpose, stored, version, _ = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
     bits = Bitstring.from_bytes(stored)
     bits.set(index, value)
+    return _store(connection, list_id, purpose, bits, version, policy=policy, signer=signer, now=now)
+
+
+def refresh(
+    connection: Connection, *, list_id: int, policy: ListPolicy, signer: Issuer, now: datetime
+) -> int | None:
+    """Re-sign the list, bits unchanged, if half its validity has passed (or it was signed without one), inside
+    the caller's transaction; its new version, or None if it was not due (another process may just have
+    re-signed it: the check is made on the locked row)."""
+    purpose, stored, version, valid_until = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
+    if valid_until is not None and valid_until > policy.refresh_before(now):
+        return None
+    bits = Bitstring.from_bytes(stored)
+    return _store(connection, list_id, purpose, bits, version, policy=policy, signer=signer, now=now)
+
+
+def _store(
+    connection: Connection,
+    list_id: int,
+    purpose: str,
+    bits: Bitstring,
+    version: int,
+    *,
+    policy: ListPolicy,
+    signer: Issuer,
+    now: datetime,
+) -> int:
+    """Sign `bits` as the list's next version and store it; that version."""
     signed = _signed(list_id, purpose, bits, policy=policy, signer=signer, now=now)
     connection.execute(_STORE, {"list_id": list_id, "version": version + 1, **signed})
     return int(version) + 1

@@ -256,10 +256,11 @@ class TrustStore:
         """Verify a signed BitstringStatusListCredential and keep it as a snapshot for its URL.
 
         `max_age` is the oldest the list may be (counted from its `validFrom`, when it was signed) when a
-        status is read from it; older gives `indeterminate`, as a stale bundle does. Give one for a file of
-        unknown freshness (the CLI's `--status-list` uses `--max-age`, default 24 h): a list without
-        `validUntil` would otherwise be believed forever. None suits a caller that knows the list is current
-        (the registry reading its own database).
+        status is read from it; older gives `indeterminate`, as a stale bundle does, and so does a list past
+        its own `validUntil` (which aigov registries sign: three days). Give one for a file of unknown
+        freshness when the policy is stricter than its issuer's, or when a list has no `validUntil` and
+        would otherwise be believed forever (the CLI's `--status-list` uses `--max-age` when given). None
+        suits a caller that knows the list is current (the registry reading its own database).
         """
         from verifier._verify import verify_status_list  # noqa: PLC0415 - _verify imports this module
 

@@ -37,6 +37,8 @@ class StatusList(SQLModel, table=True):
     etag: str = Field(max_length=80)
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    # The signed list's validUntil (None: signed before lists expired, so re-signed at the next refresh).
+    valid_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class StatusAllocation(SQLModel, table=True):

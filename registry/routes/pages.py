@@ -398,8 +398,7 @@ def _check(request: Request, token: str | None, data: bytes | None) -> checking.
     with Session(_engine(request)) as session:
         options: dict[str, Any] = {
             "session": session,
-            "signers": ctx.signers,
-            "public_url": ctx.public_url,
+            "ctx": ctx,
             "trust_list": trust.current_trust_list(session, ctx, trust.trust_cache(request)).token,
             "now": ctx.clock(),
         }

@@ -8,13 +8,15 @@ outermost middleware before any routing (the framework's own routing and depende
 the read): on SQLite by the process's `LoopReader` (`fast_response`), on PostgreSQL by its `AsyncPgReader`
 (`fast_response_async`, which answers only from a list already cached at the version read). Whatever they
 cannot answer (SQLite busy, the database unreachable, a list not cached at its current version, an unknown
-list) the FastAPI route below answers, from the same cache through the threadpool.
+list) the FastAPI route below answers, from the same cache through the threadpool. So does a list past half its
+validity: the route re-signs it first (registry.refresher), which bumps its version.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
@@ -22,20 +24,26 @@ from sqlmodel import Session
 from starlette.types import Scope
 
 from registry.db import AsyncPgReader, LoopReader, ReaderConnection
-from registry.deps import SessionDep
+from registry.deps import ContextDep, SessionDep
 from registry.errors import NotFoundError
+from registry.lifecycle import Clock
 from registry.problems import documented
+from registry.refresher import refresh_list
 from registry.routes._responses import CORS, VC_JWT, raw
-from registry.statuslists import LISTS
+from registry.statuslists import LISTS, ListPolicy
 
 router = APIRouter(tags=["status lists"])
 
 PATH_PREFIX = "/status/"
 _MAX_ID_DIGITS = 18  # fits a 64-bit integer
 _VERSION_SQL = "SELECT version FROM status_lists WHERE id = ?"
-_LIST_SQL = "SELECT version, etag, token FROM status_lists WHERE id = ?"
+_LIST_SQL = "SELECT version, etag, token, valid_until, issuer_id FROM status_lists WHERE id = ?"
 _VERSION = sa.select(LISTS.c.version).where(LISTS.c.id == sa.bindparam("list_id"))
-_LIST = sa.select(LISTS.c.version, LISTS.c.etag, LISTS.c.token).where(LISTS.c.id == sa.bindparam("list_id"))
+_LIST = sa.select(LISTS.c.version, LISTS.c.etag, LISTS.c.token, LISTS.c.valid_until, LISTS.c.issuer_id).where(
+    LISTS.c.id == sa.bindparam("list_id")
+)
+# A list signed before lists expired (no validUntil stored) is due at once.
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,23 +56,50 @@ class CachedList:
     headers: dict[str, str]
     raw_headers: list[tuple[bytes, bytes]]
     raw_headers_304: list[tuple[bytes, bytes]]
+    issuer_id: int
+    refresh_at: datetime  # when half its validity has passed
 
 
 class StatusListCache:
     """The last served version of each list, by id; at most `max_lists` (the oldest entry goes first)."""
 
-    def __init__(self, *, ttl_seconds: int, max_lists: int = 1024) -> None:
+    def __init__(self, policy: ListPolicy, clock: Clock, *, max_lists: int = 1024) -> None:
         self._lists: dict[int, CachedList] = {}
         self._lock = threading.Lock()  # the event loop and threadpool threads both fill it
         self._max = max_lists
-        self._cache_control = f"public, max-age={ttl_seconds}"
+        self._ttl = policy.ttl
+        self._cache_control = f"public, max-age={int(policy.ttl.total_seconds())}"
+        self._half_validity = policy.validity / 2
+        self._clock = clock
+
+    def due(self, cached: CachedList) -> bool:
+        """Whether the list must be re-signed before it is served again."""
+        return self._clock() >= cached.refresh_at
+
+    def postpone(self, list_id: int, cached: CachedList) -> CachedList:
+        """Serve `cached` as it is for one `ttl` more: it could not be re-signed (logged), and trying on every
+        request would not change that."""
+        later = replace(cached, refresh_at=self._clock() + self._ttl)
+        with self._lock:
+            if self._lists.get(list_id) is cached:
+                self._lists[list_id] = later
+        return later
 
     def get(self, list_id: int, version: int) -> CachedList | None:
         """The cached list if it is at `version`."""
         cached = self._lists.get(list_id)
         return cached if cached is not None and cached.version == version else None
 
-    def put(self, list_id: int, version: int, etag: str, token: str) -> CachedList:
+    def put(
+        self,
+        list_id: int,
+        version: int,
+        etag: str,
+        token: str,
+        *,
+        valid_until: datetime | None,
+        issuer_id: int,
+    ) -> CachedList:
         headers = {**CORS, "ETag": etag, "Cache-Control": self._cache_control}
         common = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
@@ -82,6 +117,8 @@ class StatusListCache:
                 *common,
             ],
             raw_headers_304=common,
+            issuer_id=issuer_id,
+            refresh_at=_LONG_AGO if valid_until is None else valid_until - self._half_validity,
         )
         with self._lock:
             if list_id not in self._lists and len(self._lists) >= self._max:
@@ -111,7 +148,10 @@ class StatusListCache:
             fresh = connection.execute(_LIST_SQL, (list_id,)).fetchone()
             if fresh is None:
                 return None
-            cached = self.put(list_id, fresh[0], fresh[1], fresh[2])
+            valid_until = None if fresh[3] is None else datetime.fromisoformat(fresh[3]).replace(tzinfo=UTC)
+            cached = self.put(
+                list_id, fresh[0], fresh[1], fresh[2], valid_until=valid_until, issuer_id=fresh[4]
+            )
         connection.memo[("status", list_id)] = (data_version, cached)
         return cached
 
@@ -125,7 +165,10 @@ class StatusListCache:
         if cached is not None:
             return cached
         fresh = connection.execute(_LIST, {"list_id": list_id}).first()
-        return None if fresh is None else self.put(list_id, fresh[0], fresh[1], fresh[2])
+        if fresh is None:
+            return None
+        version, etag, token, valid_until, issuer_id = fresh
+        return self.put(list_id, version, etag, token, valid_until=valid_until, issuer_id=issuer_id)
 
 
 def if_none_match(header: str | None, etag: str) -> bool:
@@ -149,7 +192,7 @@ def fast_response(
     if list_id is None:
         return None
     cached = reader.run(lambda connection: cache.read_sqlite(connection, list_id))
-    return None if cached is None else _answer(scope, cached)
+    return None if cached is None or cache.due(cached) else _answer(scope, cached)
 
 
 async def fast_response_async(
@@ -163,7 +206,7 @@ async def fast_response_async(
     versions = await reader.versions(list_id)
     version = None if versions is None else versions.get(list_id)
     cached = None if version is None else cache.get(list_id, version)
-    return None if cached is None else _answer(scope, cached)
+    return None if cached is None or cache.due(cached) else _answer(scope, cached)
 
 
 def _answer(scope: Scope, cached: CachedList) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -187,13 +230,18 @@ def _answer(scope: Scope, cached: CachedList) -> tuple[int, list[tuple[bytes, by
         **documented(404),
     },
 )
-def status_list(list_id: str, request: Request, session: SessionDep) -> Response:
+def status_list(list_id: str, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
     """Bitstring Status List v1.0 §2.2: cacheable for the list's `ttl`, revalidated by ETag."""
     number = _list_id(list_id)
     if number is None:
         raise NotFoundError("status list", list_id[:100])
     cache: StatusListCache = request.app.state.status_cache
     cached = cache.read_session(session, number)
+    if cached is not None and cache.due(cached):
+        if refresh_list(session, ctx, number, cached.issuer_id):
+            cached = cache.read_session(session, number)
+        else:
+            cached = cache.postpone(number, cached)
     if cached is None:
         raise NotFoundError("status list", list_id)
     if if_none_match(request.headers.get("if-none-match"), cached.etag):

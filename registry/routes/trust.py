@@ -5,9 +5,10 @@ change) when it is past half its validity or when a listed body's keystore chang
 a verifier never gets a list close to expiry or naming stale keys.
 
 `GET /api/v1/bundle` is one scheme-owner-signed `vc+jwt` holding the trust list, the listed bodies' DID
-documents, every status list credential and its time of issue. Each process keeps the last bundle it signed,
-keyed by the trust list's ETag and every status list's version: while none moved and the bundle is younger than
-the status `ttl`, it is served again (304 on a matching If-None-Match) without reading a token or signing.
+documents, every status list credential (any past half its validity re-signed first, registry.refresher) and
+its time of issue. Each process keeps the last bundle it signed, keyed by the trust list's ETag and every status
+list's version: while none moved and the bundle is younger than the status `ttl`, it is served again (304 on a
+matching If-None-Match) without reading a token or signing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from registry.identity import registry_did
 from registry.lifecycle import Context
 from registry.models import StatusList, TrustListRecord
 from registry.problems import documented
+from registry.refresher import refresh_due_lists
 from registry.routes._responses import CORS, VC_JWT, raw
 from registry.routes.status import if_none_match
 from registry.signers import keystore_fingerprint
@@ -158,6 +160,7 @@ _LIST_TOKENS = sa.select(col(StatusList.token)).order_by(col(StatusList.id))
 def bundle(request: Request, session: SessionDep, ctx: ContextDep) -> Response:
     """Everything needed to verify offline, in one signed file; `issued` tells a verifier how old it is."""
     cache_ = trust_cache(request)
+    refresh_due_lists(session, ctx)  # a bundle holds every list: none close to expiry
     row = current_trust_list(session, ctx, cache_)
     versions = session.exec(_LIST_VERSIONS).all()  # type: ignore[call-overload]
     key = hashlib.sha256(

@@ -23,8 +23,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from registry.identity import registry_did
+from registry.lifecycle import Context
 from registry.models import Credential, StatusList
-from registry.signers import Signers
+from registry.refresher import refresh_due_lists
 from verifier import (
     Badge,
     BadgeError,
@@ -54,24 +55,20 @@ class Outcome:
 
 
 def trust_store(
-    *,
-    signers: Signers,
-    public_url: str,
-    trust_list: str,
-    session: Session,
-    status_urls: list[str],
-    now: datetime,
+    *, ctx: Context, trust_list: str, session: Session, status_urls: list[str], now: datetime
 ) -> TrustStore:
     """The scheme owner pinned, its `trust_list` added, and the current signed status lists among
-    `status_urls` that this registry serves."""
+    `status_urls` that this registry serves (any past half its validity re-signed first)."""
+    public_url = ctx.public_url
     store = TrustStore()
-    store.pin_scheme_owner(registry_did(public_url), signers.registry_keys())
+    store.pin_scheme_owner(registry_did(public_url), ctx.signers.registry_keys())
     store.add_trust_list(trust_list, now=now)
     list_ids = []
     for url in status_urls[:MAX_STATUS_LISTS]:
         if url.startswith(public_url) and (match := _STATUS_PATH.fullmatch(url[len(public_url) :])):
             list_ids.append(int(match[1]))
     if list_ids:
+        refresh_due_lists(session, ctx, list_ids)
         tokens = session.exec(select(StatusList.token).where(col(StatusList.id).in_(list_ids))).all()
         for token in tokens:
             store.add_status_list(token)
@@ -102,13 +99,12 @@ def status_urls(token: str) -> list[str]:
 
 
 def check_token(
-    token: str, *, session: Session, signers: Signers, public_url: str, trust_list: str, now: datetime
+    token: str, *, session: Session, ctx: Context, trust_list: str, now: datetime
 ) -> VerificationResult:
     """Verify `token` offline with this registry's trust (its current signed `trust_list`) at `now`."""
     store = trust_store(
         session=session,
-        signers=signers,
-        public_url=public_url,
+        ctx=ctx,
         trust_list=trust_list,
         status_urls=status_urls(token),
         now=now,
@@ -158,8 +154,7 @@ def check_upload(
     data: bytes,
     *,
     session: Session,
-    signers: Signers,
-    public_url: str,
+    ctx: Context,
     trust_list: str,
     now: datetime,
 ) -> Outcome:
@@ -168,13 +163,8 @@ def check_upload(
     A QR code is followed only to this registry's own certificate pages (nothing is fetched); raises
     UploadError for anything else.
     """
-    trust: dict[str, Any] = {
-        "session": session,
-        "signers": signers,
-        "public_url": public_url,
-        "trust_list": trust_list,
-        "now": now,
-    }
+    public_url = ctx.public_url
+    trust: dict[str, Any] = {"session": session, "ctx": ctx, "trust_list": trust_list, "now": now}
     badge: Badge | None = None
     if data.startswith(_PNG) or _looks_like_svg(data):
         try:

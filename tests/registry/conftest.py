@@ -18,8 +18,8 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -249,12 +249,7 @@ class Registry:
             key_cache=self.key_cache,
             factory=factory,
         )
-        list_policy = ListPolicy(
-            public_url=self.settings.public_url,
-            size=self.settings.status_list_size,
-            ttl=timedelta(seconds=self.settings.status_ttl_seconds),
-            **policy,
-        )
+        list_policy = replace(ListPolicy.of(self.settings), **policy)
         return Context(policy=list_policy, signers=signers, clock=self.clock)
 
     def app(self, **options: Any) -> Any:

@@ -1,0 +1,227 @@
+"""Status lists expire (validUntil) and are re-signed, bits unchanged, by the read that finds them past half
+their validity: a copy cannot be relied on forever, and what the registry serves never is close to expiry."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from keys import b64url_decode
+from registry.config import Settings
+from registry.models import StatusList
+from registry.refresher import refresh_list
+from verifier import Outcome, TrustStore, Verdict, parse_date_time_stamp, verify
+
+if TYPE_CHECKING:
+    from conftest import Registry
+
+VALIDITY = timedelta(days=3)  # the default
+
+
+def claims(token: str) -> dict[str, Any]:
+    return json.loads(b64url_decode(token.split(".")[1]))  # type: ignore[no-any-return]
+
+
+def issue(client: TestClient, registry: Registry, token: str) -> dict[str, Any]:
+    response = client.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token))
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def lists_of(issued: dict[str, Any], registry: Registry) -> dict[str, str]:
+    """purpose → the path of its status list."""
+    prefix = registry.settings.public_url
+    return {
+        e["statusPurpose"]: e["statusListCredential"].removeprefix(prefix) for e in issued["credentialStatus"]
+    }
+
+
+def stored(registry: Registry, path: str) -> StatusList:
+    with registry.session() as session:
+        row = session.get(StatusList, int(path.rsplit("/", 1)[1]))
+        assert row is not None
+        return row
+
+
+def verdict(registry: Registry, issued: dict[str, Any], lists: list[str]) -> Any:
+    trust = TrustStore()
+    trust.add_issuer(registry.acme.did, registry.keystore("acme-cb").published_keys())
+    for status_list in lists:
+        trust.add_status_list(status_list)
+    return verify(issued["token"], trust, now=registry.clock())
+
+
+def test_a_served_list_is_valid_for_three_days_from_its_signing(
+    client: TestClient, registry: Registry, token: str
+) -> None:
+    issued = issue(client, registry, token)
+    for path in lists_of(issued, registry).values():
+        response = client.get(path)
+        signed = claims(response.text)
+        valid_from, valid_until = (parse_date_time_stamp(signed[k]) for k in ("validFrom", "validUntil"))
+        assert valid_until - valid_from == VALIDITY
+        assert signed["exp"] == int(valid_until.timestamp())
+        assert stored(registry, path).valid_until == valid_until
+
+
+def test_a_list_past_half_its_validity_is_re_signed_by_the_read_that_finds_it(
+    client: TestClient, registry: Registry, token: str
+) -> None:
+    paths = lists_of(issue(client, registry, token), registry)
+    old = {purpose: client.get(path) for purpose, path in paths.items()}
+    version = stored(registry, paths["revocation"]).version
+
+    registry.clock.advance(seconds=VALIDITY.total_seconds() / 2 - 60)  # not yet due
+    assert client.get(paths["revocation"]).headers["etag"] == old["revocation"].headers["etag"]
+
+    registry.clock.advance(seconds=61)
+    for purpose, path in paths.items():
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["etag"] != old[purpose].headers["etag"]
+        before, after = claims(old[purpose].text), claims(response.text)
+        assert parse_date_time_stamp(after["validFrom"]) == registry.clock().replace(microsecond=0)
+        assert after["credentialSubject"]["encodedList"] == before["credentialSubject"]["encodedList"]
+    assert stored(registry, paths["revocation"]).version == version + 1
+    conditional = client.get(
+        paths["revocation"], headers={"If-None-Match": old["revocation"].headers["etag"]}
+    )
+    assert conditional.status_code == 200  # the old ETag no longer matches
+
+
+def test_a_copy_made_before_a_revocation_stops_vouching_once_it_expires(
+    client: TestClient, registry: Registry, token: str
+) -> None:
+    issued = issue(client, registry, token)
+    paths = lists_of(issued, registry)
+    copies = [client.get(path).text for path in paths.values()]
+    assert verdict(registry, issued, copies).verdict is Verdict.VALID
+    revoked = client.post(
+        f"/api/v1/credentials/{issued['id']}/revoke",
+        json={"reasonCode": "company_request"},
+        headers=registry.bearer(token),
+    )
+    assert revoked.status_code == 200, revoked.text
+
+    registry.clock.advance(days=3, minutes=10)  # past the copies' validUntil and the verifier's clock skew
+
+    stale = verdict(registry, issued, copies)
+    assert stale.verdict is Verdict.INDETERMINATE, stale.render_text()
+    assert "expired on" in stale.check("status.revocation").detail
+    current = verdict(registry, issued, [client.get(path).text for path in paths.values()])
+    assert current.verdict is Verdict.INVALID
+    assert current.check("status.revocation").outcome is Outcome.FAILED
+
+
+def test_a_list_signed_before_lists_expired_is_re_signed_at_once(
+    client: TestClient, registry: Registry, token: str
+) -> None:
+    path = lists_of(issue(client, registry, token), registry)["revocation"]
+    row = stored(registry, path)
+    with registry.session() as session:  # as migration 0005 leaves a list signed before it
+        row.valid_until = None
+        session.add(row)
+        session.commit()
+
+    served = claims(client.get(path).text)
+
+    assert stored(registry, path).version == row.version + 1
+    assert parse_date_time_stamp(served["validUntil"]) == registry.clock().replace(microsecond=0) + VALIDITY
+
+
+def test_readers_racing_to_re_sign_a_list_sign_it_once(
+    client: TestClient, registry: Registry, token: str
+) -> None:
+    path = lists_of(issue(client, registry, token), registry)["suspension"]
+    row = stored(registry, path)
+    registry.clock.advance(days=2)
+    ctx, start = registry.context(), threading.Barrier(4)
+    results: list[bool] = []
+
+    def read() -> None:
+        with registry.session() as session:
+            start.wait()
+            results.append(refresh_list(session, ctx, row.id or 0, row.issuer_id))
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [True] * 4
+    assert stored(registry, path).version == row.version + 1
+
+
+@pytest.fixture
+def own_keystores(registry: Registry, tmp_path: Path) -> Registry:
+    root = tmp_path / "keys"
+    shutil.copytree(registry.settings.keystore_path, root)
+    registry.settings = registry.settings.model_copy(update={"keystore_path": root})
+    return registry
+
+
+def test_a_body_that_cannot_sign_keeps_its_list_served_until_it_expires(
+    own_keystores: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = own_keystores
+    with TestClient(registry.app()) as client:
+        path = lists_of(issue(client, registry, registry.token()), registry)["revocation"]
+        first = client.get(path)
+        keystore = registry.keystore("acme-cb")
+        keystore.mark_compromised(keystore.active().kid, at=registry.clock())
+        registry.clock.advance(days=2)
+
+        with caplog.at_level(logging.WARNING, logger="registry.refresher"):
+            served = [client.get(path) for _ in range(3)]
+
+    assert [(r.status_code, r.headers["etag"]) for r in served] == [(200, first.headers["etag"])] * 3
+    warnings = [r for r in caplog.records if r.name == "registry.refresher"]
+    assert len(warnings) == 1, "tried again on every request instead of once per ttl"
+    assert "will expire" in warnings[0].getMessage()
+
+
+def test_the_bundle_holds_re_signed_lists(client: TestClient, registry: Registry, token: str) -> None:
+    paths = lists_of(issue(client, registry, token), registry)
+    registry.clock.advance(days=2)
+
+    response = client.get("/api/v1/bundle")
+
+    assert response.status_code == 200, response.text
+    held = claims(response.text)["credentialSubject"]["statusLists"]
+    assert len(held) == 2
+    for status_list in held:
+        signed = claims(status_list)
+        assert parse_date_time_stamp(signed["validUntil"]) - registry.clock() > VALIDITY / 2
+    assert all(stored(registry, p).version == 2 for p in paths.values())
+
+
+def test_the_verify_page_re_signs_the_lists_it_reads(
+    client: TestClient, registry: Registry, token: str
+) -> None:
+    issued = issue(client, registry, token)
+    paths = lists_of(issued, registry)
+    registry.clock.advance(days=3, minutes=10)  # the lists as signed at issuance have expired
+
+    page = client.post("/verify", data={"jwt": issued["token"]}, params={"lang": "en"})
+
+    assert page.status_code == 200
+    found = re.search(r'<span class="verdict-code">\((\w+)\)</span>', page.text)
+    assert found is not None, page.text
+    assert found[1] == "valid", page.text
+    assert all(stored(registry, p).version == 2 for p in paths.values())
+
+
+def test_a_validity_shorter_than_two_ttls_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least twice status_ttl_seconds"):
+        Settings(environment="development", status_ttl_seconds=600, status_validity_seconds=1000)
