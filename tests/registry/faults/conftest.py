@@ -37,11 +37,15 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`aigov serve --workers 1` on 127.0.0.1:`port` with `env`; `start`, `kill` (SIGKILL), `stop` (SIGTERM)."""
+    """`aigov serve --workers 1` (or `workers`) on 127.0.0.1:`port` with `env`; `start`, `kill` (SIGKILL),
+    `stop` (SIGTERM)."""
 
-    def __init__(self, env: Mapping[str, str], log: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str], log: Path, *, port: int | None = None, workers: int = 1
+    ) -> None:
         self.env = dict(env)
         self.log = log
+        self.workers = workers
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -52,7 +56,16 @@ class ServerProcess:
         return self.process.pid
 
     def start(self, *, timeout: float = 30) -> None:
-        argv = [sys.executable, "-m", "aigov", "serve", "--port", str(self.port), "--workers", "1"]
+        argv = [
+            sys.executable,
+            "-m",
+            "aigov",
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603  # our own interpreter and module
                 [*argv, "--no-access-log"],
@@ -114,11 +127,12 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def launch(tmp_path: Path) -> Iterator[Any]:
-    """`launch(settings, **env)`: a started ServerProcess with `settings`; every one is killed at the end."""
+    """`launch(settings, workers=1, **env)`: a started ServerProcess with `settings`; each is killed at the end."""
     started: list[ServerProcess] = []
 
-    def make(settings: Settings, **extra: str) -> ServerProcess:
-        server = ServerProcess(server_env(settings, **extra), tmp_path / f"server-{len(started)}.log")
+    def make(settings: Settings, *, workers: int = 1, **extra: str) -> ServerProcess:
+        log = tmp_path / f"server-{len(started)}.log"
+        server = ServerProcess(server_env(settings, **extra), log, workers=workers)
         started.append(server)
         server.start()
         return server
@@ -130,7 +144,7 @@ def launch(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def serve(registry: Registry, launch: Any) -> Any:
-    """`serve(**env)`: a started ServerProcess on the registry fixture's database."""
+    """`serve(workers=1, **env)`: a started ServerProcess on the registry fixture's database."""
     return lambda **extra: launch(registry.settings, **extra)
 
 
