@@ -14,6 +14,7 @@ from typing import Any
 
 from aigov.cli import EXIT_OK, UsageError
 from aigov.commands._common import add_issuer_options, open_issuer, read_input, write_output
+from aigov.commands.bundle import parse_duration
 
 DEFAULT_LIST_SIZE = 131_072
 
@@ -42,6 +43,12 @@ def register(subparsers: Any) -> None:
     )
     status.add_argument("--size", type=int, default=DEFAULT_LIST_SIZE, help="entries (at least 131072)")
     status.add_argument("--ttl", type=int, default=300, metavar="SECONDS", help="cache lifetime (300)")
+    status.add_argument(
+        "--valid-for",
+        type=parse_duration,
+        metavar="DURATION",
+        help="how long a copy may be relied on: its validUntil (e.g. 3d, as a registry signs; default: none)",
+    )
     status.add_argument("-o", "--output", type=Path, help="write the token here (default: print it)")
     add_issuer_options(status)
     status.set_defaults(handler=run_status_list)
@@ -92,6 +99,7 @@ def run_status_list(args: argparse.Namespace) -> int:
             purpose=args.purpose,
             bits=bits,
             ttl=timedelta(seconds=args.ttl),
+            valid_for=args.valid_for,
         )
     except (IssuerError, KeysError, StatusListError) as e:
         raise UsageError(str(e)) from e

@@ -6,6 +6,7 @@ import copy
 import io
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -290,9 +291,24 @@ def test_status_list_url_and_ttl(env: Path, trust: TrustStore, capsys: pytest.Ca
     assert "60" in json.dumps(claims(out.strip())["credentialSubject"])
 
 
+def test_status_list_valid_for(env: Path, trust: TrustStore, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "status-list", "--purpose", "revocation", "--valid-for", "3d")
+
+    assert code == EXIT_OK
+    signed = claims(out.strip())
+    snapshot = trust.add_status_list(out.strip())
+    assert snapshot.valid_from is not None
+    assert snapshot.valid_until == snapshot.valid_from + timedelta(days=3)
+    assert signed["exp"] == int(snapshot.valid_until.timestamp())
+    _, unbounded, _ = run(capsys, "status-list", "--purpose", "revocation")
+    assert "validUntil" not in claims(unbounded.strip())  # as before: none unless asked
+
+
 @pytest.mark.parametrize(
     ("argv", "fragments"),
     [
+        (("--valid-for", "0"), ("positive",)),
+        (("--valid-for", "soon"), ("not a duration",)),
         (("--size", "131064"), ("131072",)),
         (("--size", "1000"), ("131072",)),
         (("--set", "131072"), ("131072", "range")),
