@@ -23,6 +23,7 @@ from registry.db import AsyncPgReader, Checkpointer, LoopReader, make_engine
 from registry.lifecycle import Context
 from registry.limits import BodySizeLimit
 from registry.ratelimit import RateLimit, RateLimits, parse_networks
+from registry.refresher import Refresher
 from registry.routes import ROUTERS, public, status
 from registry.signers import IssuerFactory, KeyCache, Signers, build_issuer
 from registry.statuslists import ListPolicy
@@ -53,12 +54,14 @@ def create_app(
     pg_reader = AsyncPgReader.for_url(settings.database_url)
     checkpointer = Checkpointer.for_url(settings.database_url)
     ctx = Context(policy=policy, signers=signers, clock=clock)
+    refresher = Refresher(engine, ctx)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if checkpointer is not None:
             checkpointer.start()
         yield
+        refresher.close()
         if checkpointer is not None:
             checkpointer.stop()
         if reader is not None:
@@ -80,7 +83,8 @@ def create_app(
     app.state.ctx = ctx
     app.state.reader = reader
     app.state.pg_reader = pg_reader
-    app.state.status_cache = status.StatusListCache(policy, clock)
+    app.state.refresher = refresher
+    app.state.status_cache = status.StatusListCache(policy, refresher, clock)
     app.fast_reader, app.pg_reader, app.status_cache = reader, pg_reader, app.state.status_cache
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

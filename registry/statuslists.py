@@ -6,7 +6,7 @@ fills. A list row is locked (`FOR NO KEY UPDATE` on PostgreSQL, the database wri
 allocates in it or flips one of its bits, so no concurrent change is lost, and the signed list credential is
 regenerated before commit, so `GET /status/{id}` serves exactly what was committed. Each signed list carries a
 `validUntil` (`ListPolicy.validity`), so that an old copy cannot be relied on forever; `refresh` re-signs a
-list, bits unchanged, once half of that has passed (called by the reads that find it so, registry.refresher).
+list, bits unchanged, once half of that has passed (registry.refresher decides when).
 
 Everything here runs on the caller's Core connection inside its write transaction (SQLAlchemy Core, not the
 ORM: an ORM round trip costs ten times the SQL it sends), and allocates for a whole batch at once: one query
@@ -283,12 +283,14 @@ def set_bit(
 
 
 def refresh(
-    connection: Connection, *, list_id: int, policy: ListPolicy, signer: Issuer, now: datetime
+    connection: Connection, *, list_id: int, policy: ListPolicy, signer: Issuer, clock: Callable[[], datetime]
 ) -> int | None:
     """Re-sign the list, bits unchanged, if half its validity has passed (or it was signed without one), inside
     the caller's transaction; its new version, or None if it was not due (another process may just have
-    re-signed it: the check is made on the locked row)."""
+    re-signed it: the check is made on the locked row). The time is read once the row is locked, so that a
+    change that locked it first never carries a later `validFrom` than this."""
     purpose, stored, version, valid_until = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
+    now = clock()
     if valid_until is not None and valid_until > policy.refresh_before(now):
         return None
     bits = Bitstring.from_bytes(stored)

@@ -716,7 +716,9 @@ class OnlineVerifier:
             return _Entry(now + self._failure_lifetime, error=error, generation=generation), True
         fresh_until = now + _lifetime(fetched.cache_control, _ttl_of(snapshot), self._default_lifetime)
         if snapshot.valid_until is not None:
-            fresh_until = min(fresh_until, snapshot.valid_until)
+            # Not kept past its validUntil; one that has already expired is kept as a failure would be (the
+            # verdict says it expired), not fetched again for every verification.
+            fresh_until = min(fresh_until, max(snapshot.valid_until, now + self._failure_lifetime))
         entry = _Entry(fresh_until, etag, body, snapshot, generation=generation)
         return entry, not fetched.cache_control.no_store
 

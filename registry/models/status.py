@@ -21,7 +21,8 @@ class StatusPurpose(StrEnum):
 
 class StatusList(SQLModel, table=True):
     """A list's bits and its signed BitstringStatusListCredential, re-signed in the transaction that changes
-    a bit, so that what is served is always what was committed."""
+    a bit, so that what is served is always what was committed, and when half its validity has passed
+    (registry.refresher)."""
 
     __tablename__ = "status_lists"
     __table_args__ = (sa.Index(None, "issuer_id", "purpose"),)

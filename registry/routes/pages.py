@@ -399,6 +399,7 @@ def _check(request: Request, token: str | None, data: bytes | None) -> checking.
         options: dict[str, Any] = {
             "session": session,
             "ctx": ctx,
+            "refresher": request.app.state.refresher,
             "trust_list": trust.current_trust_list(session, ctx, trust.trust_cache(request)).token,
             "now": ctx.clock(),
         }

@@ -8,14 +8,15 @@ outermost middleware before any routing (the framework's own routing and depende
 the read): on SQLite by the process's `LoopReader` (`fast_response`), on PostgreSQL by its `AsyncPgReader`
 (`fast_response_async`, which answers only from a list already cached at the version read). Whatever they
 cannot answer (SQLite busy, the database unreachable, a list not cached at its current version, an unknown
-list) the FastAPI route below answers, from the same cache through the threadpool. So does a list past half its
-validity: the route re-signs it first (registry.refresher), which bumps its version.
+list) the FastAPI route below answers, from the same cache through the threadpool. A list past half its validity
+is served while the process re-signs it in the background (registry.refresher), which bumps its version; one
+that has expired goes to the route, which re-signs it before answering.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -24,11 +25,11 @@ from sqlmodel import Session
 from starlette.types import Scope
 
 from registry.db import AsyncPgReader, LoopReader, ReaderConnection
-from registry.deps import ContextDep, SessionDep
+from registry.deps import SessionDep
 from registry.errors import NotFoundError
 from registry.lifecycle import Clock
 from registry.problems import documented
-from registry.refresher import refresh_list
+from registry.refresher import Refresher
 from registry.routes._responses import CORS, VC_JWT, raw
 from registry.statuslists import LISTS, ListPolicy
 
@@ -58,32 +59,34 @@ class CachedList:
     raw_headers_304: list[tuple[bytes, bytes]]
     issuer_id: int
     refresh_at: datetime  # when half its validity has passed
+    valid_until: datetime
 
 
 class StatusListCache:
     """The last served version of each list, by id; at most `max_lists` (the oldest entry goes first)."""
 
-    def __init__(self, policy: ListPolicy, clock: Clock, *, max_lists: int = 1024) -> None:
+    def __init__(
+        self, policy: ListPolicy, refresher: Refresher, clock: Clock, *, max_lists: int = 1024
+    ) -> None:
         self._lists: dict[int, CachedList] = {}
         self._lock = threading.Lock()  # the event loop and threadpool threads both fill it
         self._max = max_lists
-        self._ttl = policy.ttl
         self._cache_control = f"public, max-age={int(policy.ttl.total_seconds())}"
         self._half_validity = policy.validity / 2
+        self._refresher = refresher
         self._clock = clock
 
-    def due(self, cached: CachedList) -> bool:
-        """Whether the list must be re-signed before it is served again."""
-        return self._clock() >= cached.refresh_at
-
-    def postpone(self, list_id: int, cached: CachedList) -> CachedList:
-        """Serve `cached` as it is for one `ttl` more: it could not be re-signed (logged), and trying on every
-        request would not change that."""
-        later = replace(cached, refresh_at=self._clock() + self._ttl)
-        with self._lock:
-            if self._lists.get(list_id) is cached:
-                self._lists[list_id] = later
-        return later
+    def ready(self, list_id: int, cached: CachedList) -> bool:
+        """Whether `cached` may be served now. Past half its validity it is re-signed in the background (and
+        served meanwhile); once expired, False while a re-sign may be tried: the caller re-signs it first.
+        Never blocks."""
+        now = self._clock()
+        if now < cached.refresh_at:
+            return True
+        if now < cached.valid_until or not self._refresher.may_try(list_id):
+            self._refresher.refresh_soon(list_id, cached.issuer_id)
+            return True
+        return False
 
     def get(self, list_id: int, version: int) -> CachedList | None:
         """The cached list if it is at `version`."""
@@ -119,6 +122,7 @@ class StatusListCache:
             raw_headers_304=common,
             issuer_id=issuer_id,
             refresh_at=_LONG_AGO if valid_until is None else valid_until - self._half_validity,
+            valid_until=valid_until or _LONG_AGO,
         )
         with self._lock:
             if list_id not in self._lists and len(self._lists) >= self._max:
@@ -192,7 +196,7 @@ def fast_response(
     if list_id is None:
         return None
     cached = reader.run(lambda connection: cache.read_sqlite(connection, list_id))
-    return None if cached is None or cache.due(cached) else _answer(scope, cached)
+    return None if cached is None or not cache.ready(list_id, cached) else _answer(scope, cached)
 
 
 async def fast_response_async(
@@ -206,7 +210,7 @@ async def fast_response_async(
     versions = await reader.versions(list_id)
     version = None if versions is None else versions.get(list_id)
     cached = None if version is None else cache.get(list_id, version)
-    return None if cached is None or cache.due(cached) else _answer(scope, cached)
+    return None if cached is None or not cache.ready(list_id, cached) else _answer(scope, cached)
 
 
 def _answer(scope: Scope, cached: CachedList) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -230,18 +234,18 @@ def _answer(scope: Scope, cached: CachedList) -> tuple[int, list[tuple[bytes, by
         **documented(404),
     },
 )
-def status_list(list_id: str, request: Request, session: SessionDep, ctx: ContextDep) -> Response:
+def status_list(list_id: str, request: Request, session: SessionDep) -> Response:
     """Bitstring Status List v1.0 §2.2: cacheable for the list's `ttl`, revalidated by ETag."""
     number = _list_id(list_id)
     if number is None:
         raise NotFoundError("status list", list_id[:100])
     cache: StatusListCache = request.app.state.status_cache
     cached = cache.read_session(session, number)
-    if cached is not None and cache.due(cached):
-        if refresh_list(session, ctx, number, cached.issuer_id):
+    if cached is not None and not cache.ready(number, cached):
+        refresher: Refresher = request.app.state.refresher
+        if refresher.refresh_now(number, cached.issuer_id):  # expired: re-signed before it is served
+            session.rollback()  # a new snapshot, which sees the re-signed list
             cached = cache.read_session(session, number)
-        else:
-            cached = cache.postpone(number, cached)
     if cached is None:
         raise NotFoundError("status list", list_id)
     if if_none_match(request.headers.get("if-none-match"), cached.etag):

@@ -14,6 +14,7 @@ matching If-None-Match) without reading a token or signing.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,7 @@ from importlib import resources
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col
 
 from issuer import build_bundle, sign_credential
@@ -33,7 +34,7 @@ from registry.identity import registry_did
 from registry.lifecycle import Context
 from registry.models import StatusList, TrustListRecord
 from registry.problems import documented
-from registry.refresher import refresh_due_lists
+from registry.refresher import Refresher
 from registry.routes._responses import CORS, VC_JWT, raw
 from registry.routes.status import if_none_match
 from registry.signers import keystore_fingerprint
@@ -42,6 +43,7 @@ from registry.trustlist import TrustListPolicy, accredited_bodies, publish_trust
 from verifier import BUNDLE_PATH, TRUST_CONTEXT_PATH, TRUST_LIST_PATH
 
 router = APIRouter(tags=["trust list"])
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,12 @@ def current_trust_list(session: Session, ctx: Context, cache: TrustCache) -> Tru
     fingerprints = tuple(
         (body.slug, keystore_fingerprint(ctx.signers.keystore(body.slug).path)) for body in bodies
     )
-    if row is not None and now < row.issued_at + policy.refresh_after and fingerprints == cache.fingerprints:
+    keys_unchanged = fingerprints == cache.fingerprints
+    if row is not None and now < row.issued_at + policy.refresh_after and keys_unchanged:
         return row
+    # A stored list that only needs fresh dates may still be served if the write fails (a full disk, say);
+    # one whose keys may have changed may not: it could vouch for a key that was just marked compromised.
+    fallback = row is not None and keys_unchanged and now < row.valid_until
     session.rollback()  # end the read transaction: the write takes the lock at BEGIN (SQLite)
     try:
         with write_transaction(session):
@@ -94,6 +100,14 @@ def current_trust_list(session: Session, ctx: Context, cache: TrustCache) -> Tru
         row = session.get(TrustListRecord, 1)
         if row is None:  # pragma: no cover - the conflicting insert committed
             raise
+    except SQLAlchemyError as e:
+        if not fallback:
+            raise
+        logger.warning("the trust list was not re-signed; serving the stored one until it can be: %s", e)
+        session.rollback()
+        row = session.get(TrustListRecord, 1)
+        assert row is not None  # noqa: S101  # it was there a moment ago, and lists are never deleted
+        return row
     cache.fingerprints = fingerprints
     return row
 
@@ -145,6 +159,14 @@ _LIST_VERSIONS = sa.select(col(StatusList.id), col(StatusList.version)).order_by
 _LIST_TOKENS = sa.select(col(StatusList.token)).order_by(col(StatusList.id))
 
 
+def _bundle_key(session: Session, trust_list_etag: str) -> str:
+    """What a bundle is made of: the trust list's ETag and every status list's version."""
+    versions = session.exec(_LIST_VERSIONS).all()  # type: ignore[call-overload]
+    return hashlib.sha256(
+        (trust_list_etag + "|" + ",".join(f"{list_id}:{version}" for list_id, version in versions)).encode()
+    ).hexdigest()
+
+
 @router.get(
     BUNDLE_PATH,
     response_model=None,
@@ -160,16 +182,19 @@ _LIST_TOKENS = sa.select(col(StatusList.token)).order_by(col(StatusList.id))
 def bundle(request: Request, session: SessionDep, ctx: ContextDep) -> Response:
     """Everything needed to verify offline, in one signed file; `issued` tells a verifier how old it is."""
     cache_ = trust_cache(request)
-    refresh_due_lists(session, ctx)  # a bundle holds every list: none close to expiry
     row = current_trust_list(session, ctx, cache_)
-    versions = session.exec(_LIST_VERSIONS).all()  # type: ignore[call-overload]
-    key = hashlib.sha256(
-        (row.etag + "|" + ",".join(f"{list_id}:{version}" for list_id, version in versions)).encode()
-    ).hexdigest()
     now = ctx.clock()
     held = cache_.bundle
-    if held is not None and held.key == key and (now - held.issued).total_seconds() < _max_age(request):
+    if (
+        held is not None
+        and held.key == _bundle_key(session, row.etag)
+        and (now - held.issued).total_seconds() < _max_age(request)
+    ):
         return _answer(request, held.body, held.etag)
+    # What a bundle holds must last as long as the bundle: every list past half its validity is re-signed first.
+    refresher: Refresher = request.app.state.refresher
+    refresher.catch_up(session, wait=True)
+    key = _bundle_key(session, row.etag)
     tokens = [token for (token,) in session.exec(_LIST_TOKENS).all()]  # type: ignore[call-overload]
     signers = ctx.signers
     owner = registry_did(ctx.public_url)

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from registry.identity import registry_did
 from registry.lifecycle import Context
 from registry.models import Credential, StatusList
-from registry.refresher import refresh_due_lists
+from registry.refresher import Refresher
 from verifier import (
     Badge,
     BadgeError,
@@ -55,10 +55,16 @@ class Outcome:
 
 
 def trust_store(
-    *, ctx: Context, trust_list: str, session: Session, status_urls: list[str], now: datetime
+    *,
+    ctx: Context,
+    refresher: Refresher,
+    trust_list: str,
+    session: Session,
+    status_urls: list[str],
+    now: datetime,
 ) -> TrustStore:
     """The scheme owner pinned, its `trust_list` added, and the current signed status lists among
-    `status_urls` that this registry serves (any past half its validity re-signed first)."""
+    `status_urls` that this registry serves (an expired one re-signed first, registry.refresher)."""
     public_url = ctx.public_url
     store = TrustStore()
     store.pin_scheme_owner(registry_did(public_url), ctx.signers.registry_keys())
@@ -68,7 +74,7 @@ def trust_store(
         if url.startswith(public_url) and (match := _STATUS_PATH.fullmatch(url[len(public_url) :])):
             list_ids.append(int(match[1]))
     if list_ids:
-        refresh_due_lists(session, ctx, list_ids)
+        refresher.catch_up(session, list_ids, wait=False)
         tokens = session.exec(select(StatusList.token).where(col(StatusList.id).in_(list_ids))).all()
         for token in tokens:
             store.add_status_list(token)
@@ -99,12 +105,13 @@ def status_urls(token: str) -> list[str]:
 
 
 def check_token(
-    token: str, *, session: Session, ctx: Context, trust_list: str, now: datetime
+    token: str, *, session: Session, ctx: Context, refresher: Refresher, trust_list: str, now: datetime
 ) -> VerificationResult:
     """Verify `token` offline with this registry's trust (its current signed `trust_list`) at `now`."""
     store = trust_store(
         session=session,
         ctx=ctx,
+        refresher=refresher,
         trust_list=trust_list,
         status_urls=status_urls(token),
         now=now,
@@ -155,6 +162,7 @@ def check_upload(
     *,
     session: Session,
     ctx: Context,
+    refresher: Refresher,
     trust_list: str,
     now: datetime,
 ) -> Outcome:
@@ -164,7 +172,13 @@ def check_upload(
     UploadError for anything else.
     """
     public_url = ctx.public_url
-    trust: dict[str, Any] = {"session": session, "ctx": ctx, "trust_list": trust_list, "now": now}
+    trust: dict[str, Any] = {
+        "session": session,
+        "ctx": ctx,
+        "refresher": refresher,
+        "trust_list": trust_list,
+        "now": now,
+    }
     badge: Badge | None = None
     if data.startswith(_PNG) or _looks_like_svg(data):
         try:

@@ -1,5 +1,6 @@
-"""Status lists expire (validUntil) and are re-signed, bits unchanged, by the read that finds them past half
-their validity: a copy cannot be relied on forever, and what the registry serves never is close to expiry."""
+"""Status lists expire (validUntil) and are re-signed, bits unchanged, when a read finds them past half their
+validity: in the background while the list is still valid (the read is not held up), before answering once it
+has expired. A copy cannot be relied on forever, and a failed re-sign never fails the read."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 from keys import b64url_decode
 from registry.config import Settings
 from registry.models import StatusList
-from registry.refresher import refresh_list
+from registry.refresher import Refresher
 from verifier import Outcome, TrustStore, Verdict, parse_date_time_stamp, verify
 
 if TYPE_CHECKING:
@@ -74,17 +75,23 @@ def test_a_served_list_is_valid_for_three_days_from_its_signing(
         assert stored(registry, path).valid_until == valid_until
 
 
-def test_a_list_past_half_its_validity_is_re_signed_by_the_read_that_finds_it(
+def test_a_list_past_half_its_validity_is_served_while_it_is_re_signed_in_the_background(
     client: TestClient, registry: Registry, token: str
 ) -> None:
     paths = lists_of(issue(client, registry, token), registry)
     old = {purpose: client.get(path) for purpose, path in paths.items()}
     version = stored(registry, paths["revocation"]).version
+    refresher = client.app.state.refresher  # type: ignore[attr-defined]
 
     registry.clock.advance(seconds=VALIDITY.total_seconds() / 2 - 60)  # not yet due
     assert client.get(paths["revocation"]).headers["etag"] == old["revocation"].headers["etag"]
+    refresher.drain()
+    assert stored(registry, paths["revocation"]).version == version
 
     registry.clock.advance(seconds=61)
+    for purpose, path in paths.items():  # still valid: served at once, re-signed behind it
+        assert client.get(path).headers["etag"] == old[purpose].headers["etag"]
+    refresher.drain()
     for purpose, path in paths.items():
         response = client.get(path)
         assert response.status_code == 200
@@ -97,6 +104,17 @@ def test_a_list_past_half_its_validity_is_re_signed_by_the_read_that_finds_it(
         paths["revocation"], headers={"If-None-Match": old["revocation"].headers["etag"]}
     )
     assert conditional.status_code == 200  # the old ETag no longer matches
+
+
+def test_an_expired_list_is_re_signed_before_it_is_served(
+    client: TestClient, registry: Registry, token: str
+) -> None:
+    path = lists_of(issue(client, registry, token), registry)["revocation"]
+    registry.clock.advance(days=4)  # nobody read it for longer than its validity
+
+    served = claims(client.get(path).text)
+
+    assert parse_date_time_stamp(served["validUntil"]) == registry.clock().replace(microsecond=0) + VALIDITY
 
 
 def test_a_copy_made_before_a_revocation_stops_vouching_once_it_expires(
@@ -139,25 +157,27 @@ def test_a_list_signed_before_lists_expired_is_re_signed_at_once(
     assert parse_date_time_stamp(served["validUntil"]) == registry.clock().replace(microsecond=0) + VALIDITY
 
 
-def test_readers_racing_to_re_sign_a_list_sign_it_once(
+def test_processes_racing_to_re_sign_a_list_sign_it_once(
     client: TestClient, registry: Registry, token: str
 ) -> None:
     path = lists_of(issue(client, registry, token), registry)["suspension"]
     row = stored(registry, path)
     registry.clock.advance(days=2)
-    ctx, start = registry.context(), threading.Barrier(4)
+    refreshers = [Refresher(registry.engine, registry.context()) for _ in range(4)]  # one per process
+    start = threading.Barrier(len(refreshers))
     results: list[bool] = []
 
-    def read() -> None:
-        with registry.session() as session:
-            start.wait()
-            results.append(refresh_list(session, ctx, row.id or 0, row.issuer_id))
+    def race(refresher: Refresher) -> None:
+        start.wait()
+        results.append(refresher.refresh_now(row.id or 0, row.issuer_id))
 
-    threads = [threading.Thread(target=read) for _ in range(4)]
+    threads = [threading.Thread(target=race, args=(refresher,)) for refresher in refreshers]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    for refresher in refreshers:
+        refresher.close()
 
     assert results == [True] * 4
     assert stored(registry, path).version == row.version + 1
@@ -171,24 +191,31 @@ def own_keystores(registry: Registry, tmp_path: Path) -> Registry:
     return registry
 
 
-def test_a_body_that_cannot_sign_keeps_its_list_served_until_it_expires(
+def test_a_list_that_cannot_be_re_signed_is_still_served_and_tried_again_once_per_ttl(
     own_keystores: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
     registry = own_keystores
     with TestClient(registry.app()) as client:
+        refresher = client.app.state.refresher  # type: ignore[attr-defined]
         path = lists_of(issue(client, registry, registry.token()), registry)["revocation"]
         first = client.get(path)
         keystore = registry.keystore("acme-cb")
         keystore.mark_compromised(keystore.active().kid, at=registry.clock())
-        registry.clock.advance(days=2)
 
         with caplog.at_level(logging.WARNING, logger="registry.refresher"):
+            registry.clock.advance(days=2)  # due, still valid: the background re-sign fails
             served = [client.get(path) for _ in range(3)]
+            refresher.drain()
+            served += [client.get(path) for _ in range(3)]
+            refresher.drain()
+            registry.clock.advance(days=2)  # expired: the read tries at once, fails, serves what it has
+            served += [client.get(path) for _ in range(3)]
+            refresher.drain()
 
-    assert [(r.status_code, r.headers["etag"]) for r in served] == [(200, first.headers["etag"])] * 3
-    warnings = [r for r in caplog.records if r.name == "registry.refresher"]
-    assert len(warnings) == 1, "tried again on every request instead of once per ttl"
-    assert "will expire" in warnings[0].getMessage()
+    assert [(r.status_code, r.headers["etag"]) for r in served] == [(200, first.headers["etag"])] * 9
+    warnings = [r.getMessage() for r in caplog.records if r.name == "registry.refresher"]
+    assert len(warnings) == 2, warnings  # once when due, once when expired: not on every request
+    assert all("was not re-signed" in warning for warning in warnings)
 
 
 def test_the_bundle_holds_re_signed_lists(client: TestClient, registry: Registry, token: str) -> None:

@@ -315,10 +315,14 @@ def test_an_expired_list(world: World) -> None:
     registry.tokens[world.revocation_url] = world.status_list(
         world.revocation_url, "revocation", valid_for=timedelta(days=1)
     )
-    result = online(world, registry).verify(world.valid_token)
+    verifier = online(world, registry)
+    result = verifier.verify(world.valid_token)
     world.expect(
         result, "status.revocation", Outcome.INDETERMINATE, problems.STATUS_VERIFICATION_ERROR, "expired on"
     )
+    for _ in range(5):  # kept a while, as a failure is: not fetched again for every verification
+        assert verifier.verify(world.valid_token).verdict is result.verdict
+    assert registry.served[world.revocation_url] + registry.not_modified[world.revocation_url] == 1
 
 
 @pytest.mark.parametrize(

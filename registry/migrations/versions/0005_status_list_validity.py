@@ -1,7 +1,7 @@
 """Status lists expire: each row keeps the `validUntil` its signed list carries.
 
-Lists signed before this revision have none (NULL); the registry's refresher re-signs them, with a
-`validUntil`, the first time it runs (registry.refresher).
+Lists signed before this revision have none (NULL): the registry re-signs each, with a `validUntil`, the first
+time a reader asks for it (registry.refresher).
 
 Revision ID: 0005
 Revises: 0004

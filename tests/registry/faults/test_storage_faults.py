@@ -11,6 +11,7 @@ failure under AIGOV_REQUIRE_ALL=1).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +28,13 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from keys import b64url_decode
 from registry.app import create_app
 from registry.db import make_engine
 from registry.eventlog import verify_chain
 from registry.models import Credential, Event, StatusList
 from registry.signers import KeyCache
+from verifier import parse_date_time_stamp
 
 if TYPE_CHECKING:
     from conftest import Registry
@@ -181,9 +185,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mountpoint)], check=False)  # noqa: S603, S607
 
 
-def fill(path: Path, leave: int) -> Path:
+def fill(path: Path, leave: int, name: str = "filler") -> Path:
     """A file filling `path`'s file system until about `leave` bytes are free."""
-    filler = path / "filler"
+    filler = path / name
     free = shutil.disk_usage(path).free
     with filler.open("wb") as out:
         out.write(b"\0" * max(0, free - leave))
@@ -248,3 +252,36 @@ def test_a_full_disk_fails_writes_cleanly_and_they_resume_when_space_returns(
             assert report.ok, report
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_lists_due_to_be_re_signed_are_served_from_a_full_disk(
+    registry: Registry, small_disk: Path, token: str
+) -> None:
+    path = small_disk / "aigov.db"
+    with sqlite3.connect(registry.settings.database_url.removeprefix("sqlite:///")) as source:
+        target = sqlite3.connect(path)
+        source.backup(target)
+        target.close()
+    settings = registry.settings.model_copy(update={"database_url": f"sqlite:///{path}"})
+    with TestClient(create_app(settings, clock=registry.clock, key_cache=registry.key_cache)) as client:
+        issued = client.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token))
+        assert issued.status_code == 201, issued.text
+        status_path = (
+            "/status/" + issued.json()["credentialStatus"][0]["statusListCredential"].rsplit("/", 1)[1]
+        )
+        trust_list = client.get("/trust-list")
+        assert trust_list.status_code == 200, trust_list.text
+        filler = fill(small_disk, leave=0)
+        registry.clock.advance(days=2)  # both lists past half their validity: re-signed in the background
+
+        assert client.get(status_path).status_code == 200
+        assert client.get("/trust-list").headers["etag"] == trust_list.headers["etag"]  # no room: as stored
+        registry.clock.advance(days=2)  # the status list expired: the read tries to re-sign it first
+        assert client.get(status_path).status_code == 200
+
+        filler.unlink()  # space returns: once its ttl has passed, the list is current again
+        registry.clock.advance(seconds=registry.settings.status_ttl_seconds)
+        listed = client.get(status_path)
+        valid_until = json.loads(b64url_decode(listed.text.split(".")[1]))["validUntil"]
+        assert parse_date_time_stamp(valid_until) > registry.clock() + timedelta(days=1)
