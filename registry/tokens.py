@@ -13,6 +13,7 @@ import re
 import secrets
 import sqlite3
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -153,3 +154,51 @@ def authenticate_sqlite(presented: str | None, connection: sqlite3.Connection) -
         return row
 
     return _check(presented, lookup) or False
+
+
+@dataclass(frozen=True)
+class TokenSummary:
+    """What an operator may see of a token: everything but its secret's hash."""
+
+    id: str
+    issuer: str  # the certification body's slug
+    scopes: list[str]
+    description: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_tokens(
+    *, session: Session, issuer: CertificationBody | None = None, include_revoked: bool = False
+) -> list[TokenSummary]:
+    """The tokens (of `issuer`, or of every body), newest first: live ones only unless `include_revoked`.
+
+    Selects the shown columns only, so the hash never leaves the database.
+    """
+    query = (
+        sa.select(
+            _TOKENS.c.id,
+            _BODIES.c.slug,
+            _TOKENS.c.scopes,
+            _TOKENS.c.description,
+            _TOKENS.c.created_at,
+            _TOKENS.c.revoked_at,
+        )
+        .join(_BODIES, _BODIES.c.id == _TOKENS.c.issuer_id)
+        .order_by(_TOKENS.c.created_at.desc(), _TOKENS.c.id)
+    )
+    if issuer is not None:
+        query = query.where(_TOKENS.c.issuer_id == issuer.id)
+    if not include_revoked:
+        query = query.where(_TOKENS.c.revoked_at.is_(None))
+    return [
+        TokenSummary(
+            id=row.id,
+            issuer=row.slug,
+            scopes=list(row.scopes),
+            description=row.description,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+        for row in session.connection().execute(query)
+    ]

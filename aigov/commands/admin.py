@@ -7,6 +7,7 @@ token is printed once, on standard output, and stored only as a hash: keep it wh
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,6 +57,18 @@ def register(subparsers: Any) -> None:
     revoke = commands.add_parser("revoke-token", help="revoke an API token")
     revoke.add_argument("token_id", metavar="ID", help="the token id (the part after aigov_)")
     revoke.set_defaults(handler=run_revoke_token)
+
+    listing = commands.add_parser(
+        "list-tokens",
+        help="list API tokens (id, body, scopes, times; never the secret), newest first",
+        description="List API tokens, newest first: the id that revoke-token takes, the certification body, "
+        "the scopes, when it was created and (with --all) revoked, and its description. Neither the secret nor "
+        "its hash is shown: a lost token is revoked and replaced, never recovered.",
+    )
+    listing.add_argument("--issuer", metavar="SLUG", help="only the tokens of this certification body")
+    listing.add_argument("--all", action="store_true", help="include revoked tokens")
+    listing.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
+    listing.set_defaults(handler=run_list_tokens)
 
     accredit = commands.add_parser(
         "accredit",
@@ -220,6 +233,43 @@ def run_revoke_token(args: argparse.Namespace) -> int:
         row = revoke_token(session=session, token_id=args.token_id, now=datetime.now(UTC))
     assert row.revoked_at is not None  # noqa: S101
     print(f"token {row.id} revoked as of {format_date_time_stamp(row.revoked_at)}")
+    return EXIT_OK
+
+
+def run_list_tokens(args: argparse.Namespace) -> int:
+    from keys import format_date_time_stamp
+    from registry.bodies import body_by_slug
+    from registry.config import DatabaseSettings
+    from registry.tokens import list_tokens
+
+    settings = load_settings(DatabaseSettings)
+    with _database(settings.database_url) as session:
+        body = body_by_slug(session=session, slug=args.issuer) if args.issuer is not None else None
+        tokens = list_tokens(session=session, issuer=body, include_revoked=args.all)
+    if args.json:
+        shown = [
+            {
+                "id": token.id,
+                "issuer": token.issuer,
+                "scopes": token.scopes,
+                "description": token.description,
+                "created_at": format_date_time_stamp(token.created_at),
+                "revoked_at": None if token.revoked_at is None else format_date_time_stamp(token.revoked_at),
+            }
+            for token in tokens
+        ]
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    issuer_width = max((len(token.issuer) for token in tokens), default=0)
+    scopes_width = max((len(",".join(token.scopes)) for token in tokens), default=0)
+    for token in tokens:
+        parts = [token.id, token.issuer.ljust(issuer_width), ",".join(token.scopes).ljust(scopes_width)]
+        parts.append(f"created {format_date_time_stamp(token.created_at)}")
+        if token.revoked_at is not None:
+            parts.append(f"revoked {format_date_time_stamp(token.revoked_at)}")
+        if token.description:
+            parts.append(repr(token.description))  # quoted, control characters escaped: it is free text
+        print("  ".join(parts))
     return EXIT_OK
 
 
