@@ -1,4 +1,4 @@
-"""`aigov db`: the registry's database schema, owned by Alembic migrations.
+"""`aigov db`: the registry's database: its schema (owned by Alembic migrations), backups and checks.
 
 The database comes from AIGOV_DATABASE_URL (default: an SQLite file under ./var) or --database-url.
 """
@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aigov.cli import EXIT_OK, UsageError
+from aigov.cli import EXIT_INVALID, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from pydantic_settings import BaseSettings
@@ -18,7 +19,9 @@ S = TypeVar("S", bound="BaseSettings")
 
 
 def register(subparsers: Any) -> None:
-    db = subparsers.add_parser("db", help="migrate the registry's database", description=__doc__)
+    db = subparsers.add_parser(
+        "db", help="migrate, back up and check the registry's database", description=__doc__
+    )
     commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--database-url", help="SQLAlchemy URL (env AIGOV_DATABASE_URL)")
@@ -29,6 +32,27 @@ def register(subparsers: Any) -> None:
 
     current = commands.add_parser("current", parents=[common], help="say whether the schema is up to date")
     current.set_defaults(handler=run_current)
+
+    backup = commands.add_parser(
+        "backup",
+        parents=[common],
+        help="copy a running SQLite registry consistently (PostgreSQL: pg_dump)",
+        description="Copy the SQLite database while the server runs (SQLite's online backup: one snapshot), "
+        "check the copy, then give it FILE's name. Exit: 0 written, 1 written but its event chain does not "
+        "verify, 3 not written.",
+    )
+    backup.add_argument("file", type=Path, metavar="FILE", help="the copy to write (refused if it exists)")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    backup.set_defaults(handler=run_backup)
+
+    check = commands.add_parser(
+        "check",
+        parents=[common],
+        help="check the database's integrity, event hash chain and schema revision",
+        description="On SQLite PRAGMA integrity_check and the name search index; on every database the event "
+        "log's hash chain and the schema revision. Exit: 0 all pass, 1 one fails, 3 no database.",
+    )
+    check.set_defaults(handler=run_check)
 
 
 def database_url(args: argparse.Namespace) -> str:
@@ -107,3 +131,46 @@ def run_current(args: argparse.Namespace) -> int:
         engine.dispose()
     print("the database schema is up to date", file=sys.stderr)
     return EXIT_OK
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from registry.maintenance import MaintenanceError, backup_sqlite, describe_chain, pg_dump_command
+
+    url = database_url(args)
+    if make_url(url).get_backend_name() != "sqlite":
+        raise UsageError(
+            "aigov db backup copies SQLite databases; back PostgreSQL up with its logical dump: "
+            f"{pg_dump_command(url=url, target=args.file)}"
+        )
+    try:
+        report = backup_sqlite(url=url, target=args.file, force=args.force)
+    except MaintenanceError as e:
+        raise UsageError(str(e)) from e
+    chain = (
+        "event chain verifies"
+        if report.chain.ok
+        else f"event chain does NOT verify ({describe_chain(report.chain)})"
+    )
+    print(
+        f"{report.path}: {report.size:,} bytes, {report.credentials} credentials, {report.events} events, {chain}"
+    )
+    return EXIT_OK if report.chain.ok else EXIT_INVALID
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from registry.maintenance import MaintenanceError, check_database, open_database
+
+    try:
+        engine = open_database(url=database_url(args))
+    except MaintenanceError as e:
+        raise UsageError(str(e)) from e
+    try:
+        checks = check_database(engine=engine)
+    finally:
+        engine.dispose()
+    width = max(len(check.name) for check in checks)
+    for check in checks:
+        print(f"{'✔' if check.ok else '✘'} {check.name:<{width}}  {check.detail}")
+    return EXIT_OK if all(check.ok for check in checks) else EXIT_INVALID

@@ -1,0 +1,328 @@
+"""Operator maintenance of the registry's database: an online backup of an SQLite registry, and checks of its
+integrity, event chain and schema (`aigov db backup`, `aigov db check`).
+
+The backup uses SQLite's online backup API in one step: the copy is read in one read transaction, a snapshot
+of one committed state, and in WAL mode a reader blocks no writer, so the server keeps issuing meanwhile. The
+copy is written to a temporary file next to the target, checked (`PRAGMA integrity_check`, counts, the event
+chain) and only then renamed into place, so the target is never half-written and a failure leaves nothing
+behind. PostgreSQL is backed up with its own logical dump (`pg_dump_command`), which is consistent in the same
+way (one snapshot) and restores across server versions.
+
+Errors an operator can act on (no database, no such directory, no space, a damaged copy) are a
+`MaintenanceError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, func, select
+
+from registry.db import SQLITE_BUSY_TIMEOUT_MS, make_engine, write_transaction
+from registry.eventlog import ChainReport, verify_chain
+from registry.migrate import SchemaNotCurrentError, check_current, current_revisions
+from registry.models import Credential, Event
+
+# The name search index (migration 0004); with rank 1 its integrity check also compares it with the
+# `credentials` rows it indexes (SQLite FTS5, "The 'integrity-check' Command").
+FTS_TABLE = "credentials_fts"
+_FTS_CHECK = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)"  # noqa: S608
+_FTS_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"  # noqa: S608
+# How many of integrity_check's messages a report quotes.
+_PROBLEMS_QUOTED = 3
+
+
+class MaintenanceError(Exception):
+    """A backup or check that cannot be done, with a one-line message for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackupReport:
+    """What a backup wrote: the file, its size, what the copy holds, and its event chain's verification."""
+
+    path: Path
+    size: int
+    credentials: int
+    events: int
+    chain: ChainReport
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check of `check_database`: its name, whether it passed, and a line saying what was found."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The database file of an SQLite URL; None for another database. An in-memory SQLite database has no
+    file to back up or check: MaintenanceError."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        raise MaintenanceError(f"{parsed.render_as_string()} names no database file")
+    return Path(parsed.database)
+
+
+def pg_dump_command(*, url: str | URL, target: Path) -> str:
+    """The `pg_dump` command that backs up the PostgreSQL database of `url` into `target` (custom format, for
+    `pg_restore`), as a shell line. The password is left out: pg_dump asks for it or reads ~/.pgpass or
+    PGPASSWORD, so it never lands in a shell history."""
+    parsed = make_url(url)
+    connection = URL.create(
+        "postgresql",
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    ).render_as_string()
+    return f"pg_dump --format=custom --file {shlex.quote(str(target))} {shlex.quote(connection)}"
+
+
+def backup_sqlite(*, url: str | URL, target: Path, force: bool = False) -> BackupReport:
+    """Copy the SQLite database of `url`, which may be in use, into `target` (refused if it exists, unless
+    `force`). The copy passes `PRAGMA integrity_check` before it takes `target`'s name; a copy whose event
+    chain does not verify is kept (it is a faithful copy, evidence) and says so in its report. The copy is
+    readable by its owner only (a temporary file's mode): it holds every token hash the registry does."""
+    source = sqlite_path(url)
+    if source is None:
+        raise MaintenanceError("only an SQLite database is copied this way")
+    if not source.is_file():
+        raise MaintenanceError(f"no SQLite database at {source}")
+    directory = target.absolute().parent
+    if not directory.is_dir():
+        raise MaintenanceError(f"cannot write {target}: no directory {directory}")
+    if target.is_dir():
+        raise MaintenanceError(f"cannot write {target}: it is a directory")
+    if target.exists():
+        if not force:
+            raise MaintenanceError(f"{target} exists: name another file, or replace it with --force")
+        if target.samefile(source):
+            raise MaintenanceError(f"{target} is the database itself")
+    try:
+        descriptor, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as e:
+        raise MaintenanceError(f"cannot write in {directory}: {e.strerror}") from e
+    os.close(descriptor)
+    temporary = Path(name)
+    try:
+        _copy(source, temporary)
+        credentials, events, chain = _contents(temporary)
+        _sync(temporary)
+        _place(temporary, target, force=force)
+        _sync(directory)  # the rename itself survives a crash
+    except BaseException:
+        _remove(temporary)
+        raise
+    return BackupReport(target, target.stat().st_size, credentials, events, chain)
+
+
+def _copy(source: Path, temporary: Path) -> None:
+    """The online backup, in one step (one snapshot), then the copy's integrity check."""
+    # mode=rw: a missing file is an error rather than a new, empty database; query_only: read, never write.
+    reader = _connect(f"{source.absolute().as_uri()}?mode=rw", uri=True)
+    try:
+        writer = _connect(str(temporary))
+        try:
+            reader.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            reader.execute("PRAGMA query_only=1")
+            reader.backup(writer, pages=-1)
+            problems = _integrity_problems(writer.execute("PRAGMA integrity_check").fetchall())
+        finally:
+            writer.close()
+    except sqlite3.Error as e:
+        raise MaintenanceError(f"cannot copy {source} into {temporary.parent}: {e}") from e
+    finally:
+        reader.close()
+    if problems:
+        raise MaintenanceError(
+            f"the copy of {source} fails PRAGMA integrity_check ({_quote(problems)}): the database may be "
+            "damaged, run `aigov db check`"
+        )
+
+
+def _connect(database: str, *, uri: bool = False) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(database, uri=uri, isolation_level=None)
+    except sqlite3.Error as e:
+        raise MaintenanceError(f"cannot open {database}: {e}") from e
+
+
+def _contents(path: Path) -> tuple[int, int, ChainReport]:
+    """How many credentials and events the copy holds, and its event chain, read through the registry's engine."""
+    engine = make_engine(URL.create("sqlite", database=str(path)), pool_size=1, max_overflow=0)
+    try:
+        with Session(engine) as session:
+            credentials = session.exec(select(func.count()).select_from(Credential)).one()
+            events = session.exec(select(func.count()).select_from(Event)).one()
+            chain = verify_chain(session=session)
+    except SQLAlchemyError as e:
+        raise MaintenanceError(f"cannot read the copy: {_first_line(e)}") from e
+    finally:
+        engine.dispose()  # closes the last connection, which removes the copy's -wal and -shm files
+    return credentials, events, chain
+
+
+def _sync(path: Path) -> None:
+    """fsync a file or directory: the copy's bytes are on disk before it takes the target's name."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    except OSError as e:
+        raise MaintenanceError(f"cannot write {path}: {e.strerror}") from e
+
+
+def _place(temporary: Path, target: Path, *, force: bool) -> None:
+    """Give the copy its name in one step. Without `force` a hard link, which fails if the name was taken
+    meanwhile, rather than a rename, which would replace what took it."""
+    try:
+        if force:
+            os.replace(temporary, target)
+            return
+        try:
+            os.link(temporary, target)
+        except FileExistsError:
+            raise MaintenanceError(
+                f"{target} exists: name another file, or replace it with --force"
+            ) from None
+        except OSError:  # a file system without hard links: check, then rename
+            if target.exists():
+                raise MaintenanceError(
+                    f"{target} exists: name another file, or replace it with --force"
+                ) from None
+            os.replace(temporary, target)
+            return
+        temporary.unlink()
+    except OSError as e:
+        raise MaintenanceError(f"cannot write {target}: {e.strerror}") from e
+
+
+def _remove(temporary: Path) -> None:
+    """Remove the temporary copy and whatever SQLite left next to it."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{temporary}{suffix}").unlink()
+
+
+# -- checks -------------------------------------------------------------------------------------------------------
+
+
+def open_database(*, url: str | URL) -> Engine:
+    """An engine on the registry's database, after one successful connection; MaintenanceError if there is
+    no such SQLite file (it would create an empty one) or the database cannot be reached."""
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise MaintenanceError(f"no SQLite database at {path}")
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect():
+            pass
+    except SQLAlchemyError as e:
+        engine.dispose()
+        raise MaintenanceError(f"cannot read the database: {_first_line(e)}") from e
+    return engine
+
+
+def check_database(*, engine: Engine) -> list[Check]:
+    """Every check that applies: on SQLite the file's integrity and the name search index; on both databases
+    the schema's revision and the event log's hash chain. A check that cannot run fails with the reason.
+
+    On SQLite `PRAGMA integrity_check` reads every page (minutes for a database of gigabytes) inside one read
+    transaction, which blocks no writer; the search index's check briefly holds the write lock."""
+    checks: list[Check] = []
+    if engine.dialect.name == "sqlite":
+        checks.append(_run("integrity", lambda: _sqlite_integrity(engine)))
+        if _has_fts(engine):
+            checks.append(_run("search index", lambda: _fts_integrity(engine)))
+    checks.append(_run("schema", lambda: _schema(engine)))
+    checks.append(_run("event chain", lambda: _chain(engine)))
+    return checks
+
+
+def _run(name: str, check: Callable[[], tuple[bool, str]]) -> Check:
+    try:
+        ok, detail = check()
+    except SQLAlchemyError as e:
+        return Check(name, False, f"cannot run the check: {_first_line(e)}")
+    return Check(name, ok, detail)
+
+
+def _sqlite_integrity(engine: Engine) -> tuple[bool, str]:
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("PRAGMA integrity_check").fetchall()
+    problems = _integrity_problems(rows)
+    if problems:
+        return False, f"PRAGMA integrity_check: {_quote(problems)}"
+    return True, "PRAGMA integrity_check: ok"
+
+
+def _has_fts(engine: Engine) -> bool:
+    query = sa.text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :name")
+    with engine.connect() as connection:
+        return bool(connection.execute(query, {"name": FTS_TABLE}).scalar_one())
+
+
+def _fts_integrity(engine: Engine) -> tuple[bool, str]:
+    try:
+        with Session(engine) as session, write_transaction(session):
+            session.connection().exec_driver_sql(_FTS_CHECK)
+    except sa.exc.DatabaseError as e:  # SQLITE_CORRUPT_VTAB: the index and the table disagree
+        return False, f"{FTS_TABLE}: {_first_line(e)}; rebuild it: {_FTS_REBUILD}"
+    return True, f"{FTS_TABLE} matches the credentials it indexes"
+
+
+def _schema(engine: Engine) -> tuple[bool, str]:
+    try:
+        check_current(engine)
+    except SchemaNotCurrentError as e:
+        return False, str(e)
+    return True, f"at {', '.join(sorted(current_revisions(engine)))}, the head revision"
+
+
+def _chain(engine: Engine) -> tuple[bool, str]:
+    with Session(engine) as session:
+        report = verify_chain(session=session)
+    return report.ok, describe_chain(report)
+
+
+def describe_chain(report: ChainReport) -> str:
+    """`verify_chain`'s report in one line."""
+    if report.ok:
+        return f"{report.checked} events: every hash and link verifies, and so does the chain head"
+    where = "" if report.seq is None else f"event {report.seq}: "
+    return f"{where}{report.problem} ({report.checked} events before it verify)"
+
+
+def _integrity_problems(rows: Iterable[Sequence[object]]) -> list[str]:
+    """integrity_check's messages, none when it says `ok`."""
+    messages = [str(row[0]) for row in rows]
+    return [] if messages == ["ok"] else messages
+
+
+def _quote(problems: list[str]) -> str:
+    shown = "; ".join(" ".join(problem.split()) for problem in problems[:_PROBLEMS_QUOTED])
+    more = len(problems) - _PROBLEMS_QUOTED
+    return f"{shown} (and {more} more)" if more > 0 else shown
+
+
+def _first_line(error: Exception) -> str:
+    """A database error in one line, without the SQL statement."""
+    lines = str(getattr(error, "orig", None) or error).splitlines()
+    return lines[0] if lines else type(error).__name__
