@@ -7,7 +7,7 @@ status list URL; the store answers only from what its owner put in it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,7 +183,8 @@ class TrustStore:
         trust_list = self.add_trust_list(subject.trust_list, max_clock_skew=max_clock_skew)
         snapshots = [self.add_status_list(item) for item in subject.status_lists]  # aged as the bundle
         statuses = tuple(snapshot.result for snapshot in snapshots)
-        urls = frozenset(snapshot.url for snapshot in snapshots if snapshot.bits is not None)
+        # Aged as the bundle: only the lists in use that came from it (a newer copy from elsewhere stays).
+        urls = frozenset(s.url for s in snapshots if s.bits is not None and self._status.get(s.url) is s)
         result = BundleResult(
             checked.verdict,
             checked.checks,
@@ -265,9 +266,9 @@ class TrustStore:
         from verifier._verify import verify_status_list  # noqa: PLC0415 - _verify imports this module
 
         snapshot = verify_status_list(token, self)
-        known = self._status.get(snapshot.url)
-        if snapshot.bits is not None or known is None or known.bits is None:
-            self._status[snapshot.url] = snapshot  # a forged list never displaces one that verified
+        kept = _newest(self._status.get(snapshot.url), snapshot)
+        if kept is not self._status.get(snapshot.url):
+            self._status[snapshot.url] = kept
             if max_age is None:
                 self._status_max_age.pop(snapshot.url, None)
             else:
@@ -369,3 +370,27 @@ def read_json_file(path: Path) -> object:
         return loads(data, "file")
     except ValueError as e:
         raise TrustStoreError(str(e), source=str(path)) from None
+
+
+def _newest(known: StatusSnapshot | None, new: StatusSnapshot) -> StatusSnapshot:
+    """Which of two copies of one status list to use: one that verified over one that did not (a forged list
+    never displaces a genuine one; nor does a list of the same URL signed by another issuer), else the later
+    signed (`validFrom`): an older copy given after a newer one
+    must not hide a revocation. Two copies signed in the same second that disagree (a registry can change a
+    list twice in a second) are merged, each bit set if either sets it: the answer errs towards revoked or
+    suspended, never towards valid."""
+    if known is None or known.bits is None:
+        return new
+    if new.bits is None or new.issuer != known.issuer:
+        return known  # another signer's list for this URL: the credential's issuer decides, and it came first
+    if new.valid_from != known.valid_from:
+        later_is_new = known.valid_from is None or (
+            new.valid_from is not None and new.valid_from > known.valid_from
+        )
+        return new if later_is_new else known
+    if bytes(new.bits) == bytes(known.bits) or len(new.bits) != len(known.bits):
+        return known
+    merged = (int.from_bytes(bytes(known.bits), "big") | int.from_bytes(bytes(new.bits), "big")).to_bytes(
+        len(bytes(known.bits)), "big"
+    )
+    return replace(known, bits=Bitstring.from_bytes(merged))

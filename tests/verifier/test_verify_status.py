@@ -357,3 +357,48 @@ def test_verify_status_list_from_an_untrusted_issuer(world: Any) -> None:
     world.expect(
         snapshot.result, "key", FAILED, "urn:aigov:problem:untrusted-issuer", "not in the trust store"
     )
+
+
+def test_an_older_copy_given_after_a_newer_one_does_not_hide_a_revocation(world: Any) -> None:
+    token = with_index(world, revocation=str(world.revoked_index))
+    before = world.status_list(world.revocation_url, "revocation")  # signed at issuance: nothing revoked
+    after = world.status_list(
+        world.revocation_url,
+        "revocation",
+        set_bits=[world.revoked_index],
+        at=world.issued + timedelta(days=3),
+    )
+    for order in ((after, before), (before, after)):
+        trust = world.trust(snapshots=[world.suspension_url])
+        for copy in order:
+            trust.add_status_list(copy)
+        result = world.verify(token, trust)
+        world.expect(result, "status.revocation", FAILED, REVOKED, "revoked (snapshot of 2026-11-04")
+
+
+def test_two_copies_signed_in_the_same_second_that_disagree_err_towards_revoked(world: Any) -> None:
+    token = with_index(world, revocation=str(world.revoked_index))
+    at = world.issued + timedelta(days=3)
+    clean = world.status_list(world.revocation_url, "revocation", at=at)
+    revoked = world.status_list(world.revocation_url, "revocation", set_bits=[world.revoked_index], at=at)
+    for order in ((revoked, clean), (clean, revoked)):
+        trust = world.trust(snapshots=[world.suspension_url])
+        for copy in order:
+            trust.add_status_list(copy)
+        world.expect(world.verify(token, trust), "status.revocation", FAILED, REVOKED)
+
+
+def test_another_issuers_list_for_the_same_url_never_displaces_the_genuine_one(world: Any) -> None:
+    token = with_index(world, revocation=str(world.revoked_index))
+    genuine = world.status_list(world.revocation_url, "revocation", set_bits=[world.revoked_index])
+    forged = world.status_list(
+        world.revocation_url, "revocation", party=world.other, at=world.issued + timedelta(days=5)
+    )
+    trust = world.trust(snapshots=[world.suspension_url])
+    for copy in (genuine, forged):
+        trust.add_status_list(copy)
+    world.expect(world.verify(token, trust), "status.revocation", FAILED, REVOKED)
+    trust = world.trust(snapshots=[world.suspension_url])
+    for copy in (forged, genuine):  # the other issuer's list came first: the status is unknown, never valid
+        trust.add_status_list(copy)
+    assert world.verify(token, trust).verdict is Verdict.INDETERMINATE
