@@ -3,11 +3,13 @@
 Token buckets, in process memory: each bucket holds up to `burst` tokens and refills at `per_minute / 60` a
 second; a request takes one token, and a request that finds none is answered `429` with `Retry-After` (the
 seconds until a token is back), as an RFC 9457 problem. Failed authentication (a `401` to a request that
-presented credentials) takes a token from two smaller buckets, one per address and one per token id (the
-`aigov_<id>` part, public: it names the token, it is not the secret); while either is empty, every request
-presenting credentials from that address, or with that token id, is refused before the token is even read.
-A token id being guessed at is thus frozen for everyone, its owner included: the price of stopping a guesser
-who spreads over many addresses; the owner recovers when the bucket refills (minutes), or with a new token.
+presented credentials) takes a token from a smaller bucket per address; while it is empty, every request
+presenting credentials from that address is refused before the token is even read, so a guesser learns nothing.
+
+There is deliberately no bucket per token id. The id (`aigov_<id>`) is public: the event log names the token that
+acted by it. A bucket per id let anyone, from any address, freeze a certification body's token with a few wrong
+secrets a minute, and so stop its revocations, while guarding nothing: the secret is 256 random bits, which no
+number of addresses can guess.
 
 Limits are per process: with `aigov serve --workers N` each worker keeps its own buckets, so a client may get
 up to N times the configured rate (the load balancer or a shared store would be the place for exact global
@@ -32,7 +34,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -45,7 +46,6 @@ from registry.problems import problem_response
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _EXEMPT_PREFIXES = ("/status/",)
 _EXEMPT_PATHS = frozenset({"/healthz"})
-_TOKEN_ID = re.compile(rb"^\s*bearer\s+(aigov_[0-9a-f]{16})_", re.IGNORECASE | re.ASCII)
 _MAX_FORWARDED_HOPS = 16
 
 
@@ -167,7 +167,6 @@ class RateLimit:
             "clock": clock,
         }
         self.failures_by_address = TokenBuckets(**failures)  # type: ignore[arg-type]
-        self.failures_by_token = TokenBuckets(**failures)  # type: ignore[arg-type]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -176,14 +175,8 @@ class RateLimit:
             return
         address = client_address(scope, self.limits.trusted_proxies)
         authorization = next((v for n, v in scope.get("headers", ()) if n == b"authorization"), None)
-        token_key: str | None = None
         if authorization is not None:
-            match = _TOKEN_ID.match(authorization)
-            token_key = match.group(1).decode("ascii").lower() if match else None
-            wait = max(
-                self.failures_by_address.wait(address),
-                self.failures_by_token.wait(token_key) if token_key else 0.0,
-            )
+            wait = self.failures_by_address.wait(address)
             if wait > 0:
                 await self._refuse(scope, receive, send, wait, "too many failed authentication attempts")
                 return
@@ -198,8 +191,6 @@ class RateLimit:
         async def send_watching(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 401:
                 self.failures_by_address.take(address)
-                if token_key is not None:
-                    self.failures_by_token.take(token_key)
             await send(message)
 
         await self.app(scope, receive, send_watching)

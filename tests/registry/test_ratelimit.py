@@ -191,27 +191,25 @@ def test_failed_authentication_is_limited_per_address(limited: Any, registry: Re
     assert response.status_code == 201
 
 
-def test_failed_authentication_is_limited_per_token_id_across_addresses(
+def test_wrong_secrets_for_a_public_token_id_do_not_lock_its_owner_out(
     limited: Any, registry: Registry, token: str
 ) -> None:
+    """The token id is public (the event log names the token that acted by it): anyone may present it with
+    wrong secrets from many addresses, and its owner must still be able to revoke (found by a user audit)."""
     token_id = token.split("_")[1]
     settings = {"rate_limit_auth_failures_burst": 4, "rate_limit_auth_failures_per_minute": 1}
     first = limited(address="198.51.100.1", **settings)
     app = first.app
-    for n in range(4):  # a guesser spreading over four addresses, same token id
+    for n in range(8):  # wrong secrets from eight addresses, twice the failure burst
         client = TestClient(app, client=(f"198.51.100.{n + 1}", 40000))
         wrong = f"aigov_{token_id}_{secrets.token_urlsafe(32)}"
         response = client.post(
             "/api/v1/credentials", json=registry.decision(), headers=registry.bearer(wrong)
         )
         assert response.status_code == 401
-    fresh = TestClient(app, client=("198.51.100.200", 40000))
-    response = fresh.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token))
-    assert_429(response, "too many failed authentication attempts")
-    # Another token of the same body, from the same fresh address, is not affected.
-    second = registry.token()
-    response = fresh.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(second))
-    assert response.status_code == 201
+    owner = TestClient(app, client=("198.51.100.200", 40000))
+    response = owner.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token))
+    assert response.status_code == 201, response.text
 
 
 def test_successful_authentication_costs_nothing_of_the_failure_budget(
