@@ -76,7 +76,7 @@ class Settings(DatabaseSettings):
     rate_limit_enabled: bool | None = None
     rate_limit_per_minute: Annotated[int, Field(ge=1)] = 600  # per client address, sustained
     rate_limit_burst: Annotated[int, Field(ge=1)] = 120
-    rate_limit_auth_failures_per_minute: Annotated[int, Field(ge=1)] = 5  # per address and per token id
+    rate_limit_auth_failures_per_minute: Annotated[int, Field(ge=1)] = 5  # per address
     rate_limit_auth_failures_burst: Annotated[int, Field(ge=1)] = 10
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; none by default.
     rate_limit_trusted_proxies: list[str] = []

@@ -16,6 +16,7 @@ finds the current list, one checks every drawn index, one counts them.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,11 +26,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from issuer import Issuer
+from keys import b64url_decode
 from registry.config import DEFAULT_STATUS_VALIDITY_SECONDS, Settings
 from registry.db import Prepared
 from registry.identity import status_list_url
 from registry.models import CertificationBody, StatusAllocation, StatusList, StatusPurpose
-from verifier import Bitstring
+from verifier import Bitstring, parse_date_time_stamp
 
 RandBelow = Callable[[int], int]
 # Rounds of random probes before the free indices are listed exhaustively. Each round draws more candidates
@@ -68,6 +70,19 @@ class ListPolicy:
     def refresh_before(self, now: datetime) -> datetime:
         """A list valid until before this moment is re-signed: half its validity has passed."""
         return now + self.validity / 2
+
+    def signed_as(self, token: str) -> bool:
+        """Whether the signed list `token` carries this policy's `ttl` and validity: after a change of the
+        settings, a list signed under the old ones is re-signed (its served Cache-Control would disagree)."""
+        try:
+            claims = json.loads(b64url_decode(token.split(".")[1]))
+            subject = claims["credentialSubject"]
+            validity = parse_date_time_stamp(claims["validUntil"]) - parse_date_time_stamp(
+                claims["validFrom"]
+            )
+            return bool(subject["ttl"] == int(self.ttl.total_seconds() * 1000) and validity == self.validity)
+        except (ValueError, KeyError, IndexError, TypeError):
+            return False
 
 
 def strong_etag(token: str) -> str:
@@ -124,7 +139,7 @@ _COUNT = Prepared(
     .values(allocated=LISTS.c.allocated + sa.bindparam("count"))
 )
 _LOCK_BITS = (
-    sa.select(LISTS.c.purpose, LISTS.c.bits, LISTS.c.version, LISTS.c.valid_until)
+    sa.select(LISTS.c.purpose, LISTS.c.bits, LISTS.c.version, LISTS.c.valid_until, LISTS.c.token)
     .where(LISTS.c.id == sa.bindparam("list_id"))
     .with_for_update(key_share=True)
 )
@@ -276,7 +291,7 @@ def set_bit(
 
     Returns the list's new version.
     """
-    purpose, stored, version, _ = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
+    purpose, stored, version, _, _ = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
     bits = Bitstring.from_bytes(stored)
     bits.set(index, value)
     return _store(connection, list_id, purpose, bits, version, policy=policy, signer=signer, now=now)
@@ -289,9 +304,9 @@ def refresh(
     the caller's transaction; its new version, or None if it was not due (another process may just have
     re-signed it: the check is made on the locked row). The time is read once the row is locked, so that a
     change that locked it first never carries a later `validFrom` than this."""
-    purpose, stored, version, valid_until = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
+    purpose, stored, version, valid_until, token = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
     now = clock()
-    if valid_until is not None and valid_until > policy.refresh_before(now):
+    if valid_until is not None and valid_until > policy.refresh_before(now) and policy.signed_as(token):
         return None
     bits = Bitstring.from_bytes(stored)
     return _store(connection, list_id, purpose, bits, version, policy=policy, signer=signer, now=now)

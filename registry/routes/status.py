@@ -58,7 +58,7 @@ class CachedList:
     raw_headers: list[tuple[bytes, bytes]]
     raw_headers_304: list[tuple[bytes, bytes]]
     issuer_id: int
-    refresh_at: datetime  # when half its validity has passed
+    refresh_at: datetime  # when half its validity has passed (at once if signed under other settings)
     valid_until: datetime
 
 
@@ -73,20 +73,24 @@ class StatusListCache:
         self._max = max_lists
         self._cache_control = f"public, max-age={int(policy.ttl.total_seconds())}"
         self._half_validity = policy.validity / 2
+        self._policy = policy
         self._refresher = refresher
         self._clock = clock
 
     def ready(self, list_id: int, cached: CachedList) -> bool:
-        """Whether `cached` may be served now. Past half its validity it is re-signed in the background (and
-        served meanwhile); once expired, False while a re-sign may be tried: the caller re-signs it first.
-        Never blocks."""
+        """Whether `cached` may be served as it is now. Past half its validity it is re-signed in the
+        background (and served meanwhile); once expired, False: the route re-signs it first, or serves it
+        uncacheable if it cannot. Never blocks."""
         now = self._clock()
         if now < cached.refresh_at:
             return True
-        if now < cached.valid_until or not self._refresher.may_try(list_id):
+        if now < cached.valid_until:
             self._refresher.refresh_soon(list_id, cached.issuer_id)
             return True
         return False
+
+    def expired(self, cached: CachedList) -> bool:
+        return self._clock() >= cached.valid_until
 
     def get(self, list_id: int, version: int) -> CachedList | None:
         """The cached list if it is at `version`."""
@@ -121,7 +125,11 @@ class StatusListCache:
             ],
             raw_headers_304=common,
             issuer_id=issuer_id,
-            refresh_at=_LONG_AGO if valid_until is None else valid_until - self._half_validity,
+            refresh_at=(
+                valid_until - self._half_validity
+                if valid_until is not None and self._policy.signed_as(token)
+                else _LONG_AGO
+            ),
             valid_until=valid_until or _LONG_AGO,
         )
         with self._lock:
@@ -248,6 +256,9 @@ def status_list(list_id: str, request: Request, session: SessionDep) -> Response
             cached = cache.read_session(session, number)
     if cached is None:
         raise NotFoundError("status list", list_id)
+    headers = cached.headers
+    if cache.expired(cached):  # its body cannot sign (logged): no cache may keep a list that tells nothing
+        headers = {**headers, "Cache-Control": "no-cache"}
     if if_none_match(request.headers.get("if-none-match"), cached.etag):
-        return Response(status_code=304, headers=cached.headers)
-    return Response(cached.body, media_type=VC_JWT, headers=cached.headers)
+        return Response(status_code=304, headers=headers)
+    return Response(cached.body, media_type=VC_JWT, headers=headers)

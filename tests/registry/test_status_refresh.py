@@ -213,9 +213,31 @@ def test_a_list_that_cannot_be_re_signed_is_still_served_and_tried_again_once_pe
             refresher.drain()
 
     assert [(r.status_code, r.headers["etag"]) for r in served] == [(200, first.headers["etag"])] * 9
+    cache_control = [r.headers["cache-control"] for r in served]
+    assert (
+        cache_control == [first.headers["cache-control"]] * 6 + ["no-cache"] * 3
+    )  # expired: no CDN keeps it
     warnings = [r.getMessage() for r in caplog.records if r.name == "registry.refresher"]
     assert len(warnings) == 2, warnings  # once when due, once when expired: not on every request
     assert all("was not re-signed" in warning for warning in warnings)
+
+
+def test_a_list_signed_under_other_settings_is_re_signed(registry: Registry, token: str) -> None:
+    with TestClient(registry.app()) as client:
+        path = lists_of(issue(client, registry, token), registry)["revocation"]
+        assert claims(client.get(path).text)["credentialSubject"]["ttl"] == 300_000
+    registry.settings = registry.settings.model_copy(
+        update={"status_ttl_seconds": 60, "status_validity_seconds": 86_400}
+    )
+    with TestClient(registry.app()) as client:
+        assert client.get(path).status_code == 200  # still valid: served, and re-signed behind it
+        client.app.state.refresher.drain()  # type: ignore[attr-defined]
+        response = client.get(path)
+    signed = claims(response.text)
+    assert signed["credentialSubject"]["ttl"] == 60_000
+    assert response.headers["cache-control"] == "public, max-age=60"
+    valid = parse_date_time_stamp(signed["validUntil"]) - parse_date_time_stamp(signed["validFrom"])
+    assert valid == timedelta(days=1)
 
 
 def test_the_bundle_holds_re_signed_lists(client: TestClient, registry: Registry, token: str) -> None:
