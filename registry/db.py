@@ -38,6 +38,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 import sqlalchemy as sa
@@ -51,6 +52,33 @@ _WRITE = "aigov_write"
 # Long enough to queue behind a burst of writers; a request that waits longer has a bigger problem.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+
+
+class MissingDatabaseError(Exception):
+    """An SQLite URL names a database file that does not exist (`.path`)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no SQLite database at {path}: create it with `aigov db upgrade`")
+        self.path = path
+
+
+def require_database(url: str | URL) -> None:
+    """MissingDatabaseError if `url` names an SQLite file that does not exist; nothing for any other database.
+
+    SQLite creates the file it is asked to open, so a command that only reads or adds rows would leave an
+    empty database behind a mistyped URL, then fail on the missing schema. Only `aigov db upgrade` (the
+    migrations) creates a database; everything else calls this before its first connection.
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if str(parsed.query.get("uri", "")).lower() in ("true", "1"):  # sqlite:///file:name?mode=...&uri=true
+        if parsed.query.get("mode") == "memory" or not database.startswith("file:"):
+            return
+        database = unquote(urlsplit(database).path)
+    if not Path(database).exists():
+        raise MissingDatabaseError(Path(database))
 
 
 def make_engine(url: str | URL, *, pool_size: int = 10, max_overflow: int = 30) -> Engine:

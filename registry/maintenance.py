@@ -18,6 +18,7 @@ import contextlib
 import os
 import shlex
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,12 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, func, select
 
-from registry.db import SQLITE_BUSY_TIMEOUT_MS, make_engine, write_transaction
+from registry.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    MissingDatabaseError,
+    make_engine,
+    require_database,
+)
 from registry.eventlog import ChainReport, verify_chain
 from registry.migrate import SchemaNotCurrentError, check_current, current_revisions
 from registry.models import Credential, Event
@@ -95,24 +101,20 @@ def pg_dump_command(*, url: str | URL, target: Path) -> str:
 
 def backup_sqlite(*, url: str | URL, target: Path, force: bool = False) -> BackupReport:
     """Copy the SQLite database of `url`, which may be in use, into `target` (refused if it exists, unless
-    `force`). The copy passes `PRAGMA integrity_check` before it takes `target`'s name; a copy whose event
+    `force`; never the database or its -wal, -shm or -journal file, nor an existing file that is not a regular
+    one). The copy passes `PRAGMA integrity_check` before it takes `target`'s name; a copy whose event
     chain does not verify is kept (it is a faithful copy, evidence) and says so in its report. The copy is
     readable by its owner only (a temporary file's mode): it holds every token hash the registry does."""
-    source = sqlite_path(url)
-    if source is None:
-        raise MaintenanceError("only an SQLite database is copied this way")
-    if not source.is_file():
-        raise MaintenanceError(f"no SQLite database at {source}")
+    source = _existing(url)
     directory = target.absolute().parent
     if not directory.is_dir():
         raise MaintenanceError(f"cannot write {target}: no directory {directory}")
-    if target.is_dir():
-        raise MaintenanceError(f"cannot write {target}: it is a directory")
-    if target.exists():
-        if not force:
-            raise MaintenanceError(f"{target} exists: name another file, or replace it with --force")
-        if target.samefile(source):
-            raise MaintenanceError(f"{target} is the database itself")
+    _refuse_live_files(source, target)
+    kind = _not_regular(target)
+    if kind is not None:
+        raise MaintenanceError(f"cannot write {target}: it is {kind}, not a regular file")
+    if target.exists() and not force:
+        raise MaintenanceError(f"{target} exists: name another file, or replace it with --force")
     try:
         descriptor, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as e:
@@ -129,6 +131,64 @@ def backup_sqlite(*, url: str | URL, target: Path, force: bool = False) -> Backu
         _remove(temporary)
         raise
     return BackupReport(target, target.stat().st_size, credentials, events, chain)
+
+
+def _existing(url: str | URL) -> Path:
+    """The file of an SQLite URL, which must exist (SQLite would create it empty)."""
+    source = sqlite_path(url)
+    if source is None:
+        raise MaintenanceError("only an SQLite database is copied this way")
+    try:
+        require_database(url)
+    except MissingDatabaseError as e:
+        raise MaintenanceError(str(e)) from e
+    if not source.is_file():
+        raise MaintenanceError(f"{source} is not an SQLite database file")
+    return source
+
+
+def _refuse_live_files(source: Path, target: Path) -> None:
+    """MaintenanceError if `target` is the database or one of the files SQLite keeps next to it: replacing its
+    write-ahead log, shared-memory index or rollback journal with a copy would damage the live database. Paths
+    are compared resolved (symlinks, `..`), and an existing target also by inode (a hard link)."""
+    resolved = target.resolve()
+    for suffix, what in _LIVE_FILES:
+        for base in {source.absolute(), source.resolve()}:  # SQLite names them after the resolved path
+            live = Path(f"{base}{suffix}")
+            same = resolved == live.resolve()
+            with contextlib.suppress(OSError):  # either one missing: not the same file
+                same = same or target.samefile(live)
+            if same:
+                raise MaintenanceError(f"{target} is {what}")
+
+
+# The database file and what SQLite keeps next to it while it is in use.
+_LIVE_FILES = (
+    ("", "the database itself"),
+    ("-wal", "the live database's write-ahead log"),
+    ("-shm", "the live database's shared-memory index"),
+    ("-journal", "the live database's rollback journal"),
+)
+
+
+def _not_regular(path: Path) -> str | None:
+    """What `path` is if it exists and is not a regular file (following a symlink): a FIFO would block the
+    copy's rename into place, and a device or socket must never be replaced; None otherwise."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    for test, kind in kinds:
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "a special file"
 
 
 def _copy(source: Path, temporary: Path) -> None:
@@ -226,11 +286,12 @@ def _remove(temporary: Path) -> None:
 
 def open_database(*, url: str | URL) -> Engine:
     """An engine on the registry's database, after one successful connection; MaintenanceError if there is
-    no such SQLite file (it would create an empty one) or the database cannot be reached."""
+    no such SQLite file (it would create an empty one) or the database cannot be reached.
+
+    SQLite is opened read-only (`mode=ro`): a check never writes the database, not even the header that
+    switching an empty or foreign file to WAL mode would write."""
     path = sqlite_path(url)
-    if path is not None and not path.is_file():
-        raise MaintenanceError(f"no SQLite database at {path}")
-    engine = make_engine(url, pool_size=1, max_overflow=0)
+    engine = make_engine(url, pool_size=1, max_overflow=0) if path is None else _read_only_engine(url)
     try:
         with engine.connect():
             pass
@@ -240,12 +301,37 @@ def open_database(*, url: str | URL) -> Engine:
     return engine
 
 
+def _read_only_engine(url: str | URL) -> Engine:
+    """An engine that reads the existing SQLite file of `url` and cannot write it. Each session's reads are
+    one transaction (one snapshot), as on the registry's own engine."""
+    path = _existing(url)
+    if path.is_dir():
+        raise MaintenanceError(f"{path} is a directory, not an SQLite database")
+    engine = sa.create_engine(
+        URL.create("sqlite", database=path.absolute().as_uri(), query={"mode": "ro", "uri": "true"}),
+        pool_size=1,
+        max_overflow=0,
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # BEGIN is issued below, for reads too
+        dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
 def check_database(*, engine: Engine) -> list[Check]:
     """Every check that applies: on SQLite the file's integrity and the name search index; on both databases
     the schema's revision and the event log's hash chain. A check that cannot run fails with the reason.
 
     On SQLite `PRAGMA integrity_check` reads every page (minutes for a database of gigabytes) inside one read
-    transaction, which blocks no writer; the search index's check briefly holds the write lock."""
+    transaction, which blocks no writer; the search index's check briefly holds the write lock and is rolled
+    back (FTS5 runs it as an INSERT, which a read-only connection refuses)."""
     checks: list[Check] = []
     if engine.dialect.name == "sqlite":
         checks.append(_run("integrity", lambda: _sqlite_integrity(engine)))
@@ -280,11 +366,30 @@ def _has_fts(engine: Engine) -> bool:
 
 
 def _fts_integrity(engine: Engine) -> tuple[bool, str]:
-    try:
-        with Session(engine) as session, write_transaction(session):
-            session.connection().exec_driver_sql(_FTS_CHECK)
-    except sa.exc.DatabaseError as e:  # SQLITE_CORRUPT_VTAB: the index and the table disagree
-        return False, f"{FTS_TABLE}: {_first_line(e)}; rebuild it: {_FTS_REBUILD}"
+    # Its own read-write connection (`mode=rw` never creates a file), in a transaction that is rolled back:
+    # it changes nothing. The engine's read-only connection stays open meanwhile, so closing this one is never
+    # the last close of a WAL database, which would checkpoint the log into the file.
+    with engine.connect() as reader:
+        database = reader.engine.url.database
+        try:
+            writer = sqlite3.connect(f"{database}?mode=rw", uri=True, isolation_level=None)
+        except sqlite3.Error as e:
+            return False, f"cannot run the check: {e}"
+        try:
+            writer.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            writer.execute("BEGIN IMMEDIATE")
+            try:
+                writer.execute(_FTS_CHECK)
+            finally:
+                writer.execute("ROLLBACK")
+        except sqlite3.DatabaseError as e:
+            if getattr(e, "sqlite_errorname", "").startswith(
+                "SQLITE_CORRUPT"
+            ):  # the index and table disagree
+                return False, f"{FTS_TABLE}: {_first_line(e)}; rebuild it: {_FTS_REBUILD}"
+            return False, f"cannot run the check: {_first_line(e)}"
+        finally:
+            writer.close()
     return True, f"{FTS_TABLE} matches the credentials it indexes"
 
 

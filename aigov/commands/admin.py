@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aigov.cli import EXIT_OK, UsageError
 from aigov.commands._common import parse_time
-from aigov.commands.db import describe, load_settings
+from aigov.commands.db import describe, load_settings, require_database
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -114,6 +114,7 @@ def _database(url: str) -> Iterator[Session]:
     from registry.errors import RegistryError
     from registry.migrate import SchemaNotCurrentError, check_current
 
+    require_database(url)
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         check_current(engine)

@@ -38,8 +38,9 @@ def register(subparsers: Any) -> None:
         parents=[common],
         help="copy a running SQLite registry consistently (PostgreSQL: pg_dump)",
         description="Copy the SQLite database while the server runs (SQLite's online backup: one snapshot), "
-        "check the copy, then give it FILE's name. Exit: 0 written, 1 written but its event chain does not "
-        "verify, 3 not written.",
+        "check the copy, then give it FILE's name. FILE is never the database or its -wal, -shm or -journal "
+        "file, nor an existing FIFO, device, socket or directory, even with --force. Exit: 0 written, 1 "
+        "written but its event chain does not verify, 3 not written.",
     )
     backup.add_argument("file", type=Path, metavar="FILE", help="the copy to write (refused if it exists)")
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
@@ -50,7 +51,8 @@ def register(subparsers: Any) -> None:
         parents=[common],
         help="check the database's integrity, event hash chain and schema revision",
         description="On SQLite PRAGMA integrity_check and the name search index; on every database the event "
-        "log's hash chain and the schema revision. Exit: 0 all pass, 1 one fails, 3 no database.",
+        "log's hash chain and the schema revision. SQLite is opened read-only. Exit: 0 all pass, 1 one fails, "
+        "3 no database.",
     )
     check.set_defaults(handler=run_check)
 
@@ -65,6 +67,18 @@ def database_url(args: argparse.Namespace) -> str:
         except ValueError as e:
             raise UsageError(f"--database-url: {e}") from None
     return load_settings(DatabaseSettings).database_url
+
+
+def require_database(url: str, *, prefix: str = "") -> None:
+    """A usage error, before anything connects, if `url` names an SQLite file that does not exist: only
+    `aigov db upgrade` creates a database (registry.db.require_database)."""
+    from registry.db import MissingDatabaseError
+    from registry.db import require_database as check
+
+    try:
+        check(url)
+    except MissingDatabaseError as e:
+        raise UsageError(f"{prefix}{e}") from None
 
 
 def load_settings(kind: type[S]) -> S:
@@ -120,7 +134,9 @@ def run_current(args: argparse.Namespace) -> int:
     from registry.db import make_engine
     from registry.migrate import SchemaNotCurrentError, check_current
 
-    engine = make_engine(database_url(args), pool_size=1, max_overflow=0)
+    url = database_url(args)
+    require_database(url)
+    engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         check_current(engine)
     except SchemaNotCurrentError as e:

@@ -1,7 +1,8 @@
 """`aigov serve`: run the registry under uvicorn.
 
 Settings come from AIGOV_* environment variables (see registry/config.py). The server refuses to start on a
-database whose schema is not at the current migration: run `aigov db upgrade` first.
+database whose schema is not at the current migration, or on an SQLite file that does not exist: run
+`aigov db upgrade` first.
 
 Defaults, measured on a 2-core machine (benchmarks/README.md, "Registry"): uvicorn with its C HTTP parser
 (httptools) and event loop (uvloop), two worker processes. Two workers serve about 1.4x the reads of one;
@@ -16,7 +17,7 @@ import sys
 from typing import Any
 
 from aigov.cli import EXIT_OK, UsageError
-from aigov.commands.db import describe, load_settings
+from aigov.commands.db import describe, load_settings, require_database
 
 APP_FACTORY = "registry.app:create_app_from_env"
 
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from registry.migrate import SchemaNotCurrentError, check_current
 
     settings = load_settings(Settings)
+    require_database(settings.database_url, prefix="refusing to start: ")
     engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
     try:
         check_current(engine)

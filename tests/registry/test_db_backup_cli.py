@@ -7,9 +7,12 @@ one line, exit 3, and leave no temporary file behind.
 
 from __future__ import annotations
 
+import os
 import resource
 import signal
+import socket
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -185,6 +188,78 @@ def test_an_existing_file_is_replaced_only_with_force(
     code, _, err = backup(capsys, registry, source, "--force")
     assert (code, err) == (EXIT_USAGE, f"error: {source} is the database itself\n")
     assert len(contents(source)[0]) == 1
+
+
+@on_sqlite
+@pytest.mark.parametrize("force", [(), ("--force",)], ids=["", "force"])
+def test_the_live_database_and_its_wal_shm_and_journal_are_never_targets(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str], force: tuple[str, ...]
+) -> None:
+    issue(registry)
+    source = Path(registry.settings.database_url.removeprefix("sqlite:///"))
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "dir").symlink_to(source.parent, target_is_directory=True)
+    (linked / "wal").symlink_to(f"{source}-wal")
+    sidecars = {suffix: Path(f"{source}{suffix}") for suffix in ("-wal", "-shm")}
+    before = {suffix: path.read_bytes() for suffix, path in sidecars.items()}  # the engine keeps them open
+    files = sorted(os.listdir(source.parent))
+    for suffix, what in (
+        ("", "the database itself"),
+        ("-wal", "the live database's write-ahead log"),
+        ("-shm", "the live database's shared-memory index"),
+        ("-journal", "the live database's rollback journal"),  # absent: not created either
+    ):
+        for target in (
+            Path(f"{source}{suffix}"),
+            linked / "dir" / f"{source.name}{suffix}",  # through a symlinked directory
+            source.parent / ".." / source.parent.name / f"{source.name}{suffix}",  # through ..
+        ):
+            code, out, err = backup(capsys, registry, target, *force)
+            assert (code, out, err) == (EXIT_USAGE, "", f"error: {target} is {what}\n")
+    code, _, err = backup(capsys, registry, linked / "wal", *force)  # a symlink to the log itself
+    assert (code, err) == (EXIT_USAGE, f"error: {linked / 'wal'} is the live database's write-ahead log\n")
+    assert not Path(f"{source}-journal").exists()
+    assert {suffix: path.read_bytes() for suffix, path in sidecars.items()} == before
+    assert sorted(os.listdir(source.parent)) == files  # no copy, no temporary file
+    assert len(contents(source)[0]) == 1  # the registry still reads
+
+
+@on_sqlite
+@pytest.mark.parametrize("force", [(), ("--force",)], ids=["", "force"])
+def test_a_target_that_is_not_a_regular_file_is_never_replaced(
+    registry: Registry, tmp_path: Path, capsys: pytest.CaptureFixture[str], force: tuple[str, ...]
+) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    fifo = out / "fifo"
+    os.mkfifo(fifo)
+    device = out / "null"
+    device.symlink_to("/dev/null")  # a character device, through a symlink (mknod needs privileges)
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(out / "sock"))
+    directory = out / "dir"
+    directory.mkdir()
+    try:
+        for target, kind in (
+            (fifo, "a FIFO"),
+            (device, "a character device"),
+            (out / "sock", "a socket"),
+            (directory, "a directory"),
+        ):
+            code, stdout, err = backup(capsys, registry, target, *force)
+            assert (code, stdout, err) == (
+                EXIT_USAGE,
+                "",
+                f"error: cannot write {target}: it is {kind}, not a regular file\n",
+            )
+    finally:
+        listening.close()
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert device.is_symlink()
+    assert stat.S_ISSOCK((out / "sock").lstat().st_mode)
+    assert directory.is_dir()
+    assert leftovers(out, "fifo", "null", "sock", "dir") == []
 
 
 def one_line_error(result: tuple[int, str, str], message: str) -> None:

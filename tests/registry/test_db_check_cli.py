@@ -150,7 +150,7 @@ def test_no_database_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixt
     missing = tmp_path / "nothing-here.db"
     code, lines, err = check(capsys, f"sqlite:///{missing}")
     assert (code, lines) == (EXIT_USAGE, [])
-    assert err == f"error: no SQLite database at {missing}\n"
+    assert err == f"error: no SQLite database at {missing}: create it with `aigov db upgrade`\n"
     assert not missing.exists()  # not created as an empty database
 
     with socket_that_refuses() as port:
