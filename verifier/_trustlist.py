@@ -19,13 +19,14 @@ import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from keys import KeysError, PublicKey, PublishedKey
 from verifier import problems
+from verifier._clock import clamped_sub, in_utc
 from verifier._model import (
     VC2_CONTEXT,
     DateTimeStamp,
@@ -483,7 +484,7 @@ def check_listed_issuer(
     owner = trust_list.issuer
     version = f"trust list version {trust_list.version} of {owner}"
     valid_until = trust_list.valid_until
-    if valid_until is not None and now - skew > valid_until:
+    if valid_until is not None and clamped_sub(now, skew) > valid_until:
         return CheckResult(
             name,
             Outcome.INDETERMINATE,
@@ -511,7 +512,7 @@ def check_listed_issuer(
             "the credential does not say when it was issued (no iat, nbf or validFrom)",
             problems.NOT_ACCREDITED,
         )
-    if issued_at < key.valid_from - skew:
+    if issued_at < clamped_sub(key.valid_from, skew):
         return CheckResult(
             name,
             Outcome.FAILED,
@@ -570,7 +571,7 @@ def check_listed_issuer(
             "stays recognised, but it issues no new certificates",
             problems.ACCREDITATION_SUSPENDED,
         )
-    if accreditation.valid_until is not None and now - skew > accreditation.valid_until:
+    if accreditation.valid_until is not None and clamped_sub(now, skew) > accreditation.valid_until:
         return CheckResult(
             name,
             Outcome.WARNING,
@@ -656,4 +657,4 @@ def describe_age(delta: timedelta) -> str:
 
 
 def _fmt(moment: datetime) -> str:
-    return format_date_time_stamp(moment.astimezone(UTC).replace(microsecond=0))
+    return format_date_time_stamp(in_utc(moment).replace(microsecond=0))

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from keys import Algorithm, PublishedKey
 from verifier import problems
+from verifier._clock import clamped_add, clamped_sub, in_utc
 from verifier._jws import DEFAULT_MAX_TOKEN_BYTES, CompactJws, JwsError, parse_compact, parse_header
 from verifier._model import (
     AIGOV_TYPE,
@@ -106,8 +107,9 @@ class _Run:
         self.now = now
         self.skew = skew
         # The clock's tolerance, computed once: validity and each status snapshot compare against it.
-        self.latest = None if now is None else now + skew  # "not yet valid" only after this
-        self.earliest = None if now is None else now - skew  # "expired" only before this
+        # Clamped at the calendar's ends: verifying as of year 9999 says "expired", never OverflowError.
+        self.latest = None if now is None else clamped_add(now, skew)  # "not yet valid" only after this
+        self.earliest = None if now is None else clamped_sub(now, skew)  # "expired" only before this
         self.allow_legacy = allow_legacy
         self.checks: list[CheckResult] = []
         self.issuer: TrustedIssuer | None = None
@@ -662,7 +664,7 @@ def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
 
 @functools.lru_cache(maxsize=4096)
 def _fmt(moment: datetime) -> str:
-    return format_date_time_stamp(moment.astimezone(UTC).replace(microsecond=0))
+    return format_date_time_stamp(in_utc(moment).replace(microsecond=0))
 
 
 def _valid_summary(credential: dict[str, Any] | None, issuer: TrustedIssuer | None) -> str:

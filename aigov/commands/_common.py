@@ -8,6 +8,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
 
 # Larger than any credential or badge we accept; the verifier applies its own, tighter, caps.
 MAX_INPUT_BYTES = 8 * 1024 * 1024
+# The times an option may name: NumericDates (RFC 7519 §2) start at the epoch, and `datetime` ends with 9999.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+class OptionValueError(UsageError, argparse.ArgumentTypeError):
+    """A bad option value: as an argparse `type=` the message names the option (`argument --now: …`); called
+    directly it is a UsageError like any other (exit 3)."""
 
 
 def read_input(name: str, *, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
@@ -47,12 +56,20 @@ def parse_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"not an ISO 8601 time: {text!r} (e.g. 2026-11-26T09:00:00Z)") from None
+        raise OptionValueError(f"not an ISO 8601 time: {text!r} (e.g. 2026-11-26T09:00:00Z)") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise UsageError(
+        raise OptionValueError(
             f"{text!r} has no time zone: add Z for UTC or an offset (e.g. {text}Z or {text}+09:00)"
         )
-    return moment.astimezone(UTC)
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+09:00 is in year 0 in UTC
+        utc = None
+    if utc is None or not EARLIEST_TIME <= utc <= LATEST_TIME:
+        raise OptionValueError(
+            f"{text!r} is out of range: give a time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
+        )
+    return utc
 
 
 def non_negative_seconds(text: str) -> int:
@@ -64,6 +81,19 @@ def non_negative_seconds(text: str) -> int:
     if seconds < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, not {seconds}")
     return seconds
+
+
+def bounded_seconds(maximum: int, meaning: str) -> Callable[[str], int]:
+    """An argparse `type=`: whole seconds from zero to `maximum` (`meaning` says it in words, e.g. "7 days"),
+    so that no value overflows the timedelta or datetime it becomes."""
+
+    def parse(text: str) -> int:
+        seconds = non_negative_seconds(text)
+        if seconds > maximum:
+            raise argparse.ArgumentTypeError(f"at most {maximum:,} seconds ({meaning}), not {seconds:,}")
+        return seconds
+
+    return parse
 
 
 def add_issuer_options(parser: argparse.ArgumentParser) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aigov.cli import EXIT_OK, UsageError
-from aigov.commands._common import report
+from aigov.commands._common import OptionValueError, report
 
 if TYPE_CHECKING:
     from keys import PublishedKey
@@ -27,17 +27,37 @@ if TYPE_CHECKING:
 
 _DURATION = re.compile(r"(?P<number>[0-9]{1,9})(?P<unit>[smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# The longest duration an option takes: far beyond any policy, and far from `datetime`'s year 9999 when added to
+# a time (a status list's validUntil, a bundle's age).
+MAX_DURATION = timedelta(days=36_500)
+# `bundle pull --timeout`: a positive, finite number of seconds; an hour is more than any bundle needs.
+MAX_TIMEOUT_SECONDS = 3600.0
 
 
 def parse_duration(text: str) -> timedelta:
-    """`24h`, `90m`, `2d`, `3600s` or `3600` (seconds)."""
+    """`24h`, `90m`, `2d`, `3600s` or `3600` (seconds); positive and at most 36500d (100 years)."""
     match = _DURATION.fullmatch(text.strip())
     if match is None:
-        raise UsageError(f"not a duration: {text!r} (e.g. 24h, 90m, 2d)")
+        raise OptionValueError(f"not a duration: {text!r} (e.g. 24h, 90m, 2d)")
     seconds = int(match["number"]) * _UNITS[match["unit"]]
     if seconds <= 0:
-        raise UsageError(f"a duration must be positive, not {text!r}")
+        raise OptionValueError(f"a duration must be positive, not {text!r}")
+    if seconds > MAX_DURATION.total_seconds():
+        raise OptionValueError(f"a duration must be at most {MAX_DURATION.days}d (100 years), not {text!r}")
     return timedelta(seconds=seconds)
+
+
+def timeout_seconds(text: str) -> float:
+    """An argparse `type=` for a time limit: NaN, a negative value or infinity would crash or hang the fetch."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds <= MAX_TIMEOUT_SECONDS:  # False for NaN too
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_TIMEOUT_SECONDS:g} seconds, not {text!r}"
+        )
+    return seconds
 
 
 def register(subparsers: Any) -> None:
@@ -51,7 +71,13 @@ def register(subparsers: Any) -> None:
     pull.add_argument("url", help="the bundle's URL, e.g. https://registry.example/api/v1/bundle")
     pull.add_argument("-o", "--output", required=True, type=Path, help="where to write it")
     add_owner_options(pull)
-    pull.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="total time limit (30)")
+    pull.add_argument(
+        "--timeout",
+        type=timeout_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="total time limit (30, at most 3600)",
+    )
     pull.add_argument(
         "--allow-insecure-loopback",
         action="store_true",

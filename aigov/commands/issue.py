@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from aigov.cli import EXIT_OK, UsageError
-from aigov.commands._common import add_issuer_options, open_issuer, read_input, write_output
-from aigov.commands.bundle import parse_duration
+from aigov.commands._common import add_issuer_options, bounded_seconds, open_issuer, read_input, write_output
+from aigov.commands.bundle import MAX_DURATION, parse_duration
 
 DEFAULT_LIST_SIZE = 131_072
 
@@ -42,7 +42,13 @@ def register(subparsers: Any) -> None:
         "--set", type=int, action="append", default=[], metavar="INDEX", help="an index to set"
     )
     status.add_argument("--size", type=int, default=DEFAULT_LIST_SIZE, help="entries (at least 131072)")
-    status.add_argument("--ttl", type=int, default=300, metavar="SECONDS", help="cache lifetime (300)")
+    status.add_argument(
+        "--ttl",
+        type=bounded_seconds(int(MAX_DURATION.total_seconds()), "100 years"),
+        default=300,
+        metavar="SECONDS",
+        help="cache lifetime (300)",
+    )
     status.add_argument(
         "--valid-for",
         type=parse_duration,

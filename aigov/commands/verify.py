@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from aigov.cli import UsageError
-from aigov.commands._common import non_negative_seconds, parse_time, read_input, report
+from aigov.commands._common import bounded_seconds, parse_time, read_input, report
 from aigov.commands._online_options import add_online_options, run_online
 from aigov.commands.bundle import add_verify_options, run_with_bundle
+
+MAX_CLOCK_SKEW_SECONDS = 7 * 86_400
 
 
 def register(subparsers: Any) -> None:
@@ -43,10 +45,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--now", type=parse_time, help="verify as of this time (ISO 8601, default: now)")
     parser.add_argument(
         "--max-clock-skew",
-        type=non_negative_seconds,
+        # A clock is minutes off, or a time zone off: a week is generous, and keeps `now ± skew` in the calendar.
+        type=bounded_seconds(MAX_CLOCK_SKEW_SECONDS, "7 days"),
         default=300,
         metavar="SECONDS",
-        help="tolerated clock skew (300)",
+        help="tolerated clock skew (300, at most 604800: 7 days)",
     )
     parser.add_argument(
         "--allow-legacy", action="store_true", help="also accept VC 1.1 JWTs (reported as legacy)"
