@@ -818,7 +818,7 @@ def _date(value: object) -> str:
     """validUntil as a calendar date in UTC (what a person compares), or '' when absent or malformed."""
     try:
         return parse_date_time_stamp(value).astimezone(UTC).date().isoformat()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):  # OverflowError: a date before year 1 in UTC
         return ""
 
 

@@ -310,6 +310,12 @@ def test_a_credential_whose_id_is_not_a_web_page_cannot_have_a_valid_badge_link(
     )
 
 
+def test_a_signed_date_before_year_one_in_utc_is_a_result_not_a_crash(world: Any) -> None:
+    credential = world.credential(validUntil="0001-01-01T00:00:00+09:00")
+    badge = extract_badge(issuer.render_badge_svg(world.valid_token, page_url=PAGE).encode())
+    assert compare_badge_text(badge, credential).outcome is Outcome.FAILED  # the drawn text does not match
+
+
 # -- legitimate badges ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("lang", ["ja", "en"])
 @pytest.mark.parametrize("status", [None, "valid", "suspended", "revoked", "expired"])
