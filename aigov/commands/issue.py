@@ -52,8 +52,10 @@ def register(subparsers: Any) -> None:
     status.add_argument(
         "--valid-for",
         type=parse_duration,
+        default=timedelta(days=3),
         metavar="DURATION",
-        help="how long a copy may be relied on: its validUntil (e.g. 3d, as a registry signs; default: none)",
+        help="how long a copy may be relied on: its validUntil (default 3d, as a registry signs; sign it "
+        "again before then, or a verifier says the status is unknown)",
     )
     status.add_argument("-o", "--output", type=Path, help="write the token here (default: print it)")
     add_issuer_options(status)

@@ -292,16 +292,18 @@ def test_status_list_url_and_ttl(env: Path, trust: TrustStore, capsys: pytest.Ca
 
 
 def test_status_list_valid_for(env: Path, trust: TrustStore, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "status-list", "--purpose", "revocation", "--valid-for", "3d")
+    code, out, _ = run(capsys, "status-list", "--purpose", "revocation", "--valid-for", "7d")
 
     assert code == EXIT_OK
     signed = claims(out.strip())
     snapshot = trust.add_status_list(out.strip())
     assert snapshot.valid_from is not None
-    assert snapshot.valid_until == snapshot.valid_from + timedelta(days=3)
+    assert snapshot.valid_until == snapshot.valid_from + timedelta(days=7)
     assert signed["exp"] == int(snapshot.valid_until.timestamp())
-    _, unbounded, _ = run(capsys, "status-list", "--purpose", "revocation")
-    assert "validUntil" not in claims(unbounded.strip())  # as before: none unless asked
+    _, default, _ = run(capsys, "status-list", "--purpose", "revocation")
+    signed_by_default = trust.add_status_list(default.strip())
+    assert signed_by_default.valid_from is not None
+    assert signed_by_default.valid_until == signed_by_default.valid_from + timedelta(days=3)  # as a registry
 
 
 @pytest.mark.parametrize(
