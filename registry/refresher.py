@@ -59,7 +59,11 @@ class Refresher:
             if list_id in self._pending or not self.may_try(list_id):
                 return
             self._pending.add(list_id)
-        self._background.submit(self._in_background, list_id, issuer_id)
+        try:
+            self._background.submit(self._in_background, list_id, issuer_id)
+        except RuntimeError:  # shutting down: the next process re-signs it
+            with self._lock:
+                self._pending.discard(list_id)
 
     def refresh_now(self, list_id: int, issuer_id: int) -> bool:
         """Re-sign the list in this thread (its own session and transaction) if it is due and may be tried;
@@ -92,7 +96,14 @@ class Refresher:
         self._background.submit(lambda: None).result()
 
     def close(self) -> None:
-        self._background.shutdown(wait=True)
+        """At shutdown: the re-sign under way finishes (its transaction commits or rolls back), queued ones are
+        dropped (a list still due is re-signed by the next reader)."""
+        self._background.shutdown(wait=True, cancel_futures=True)
+
+    def _failed(self, list_id: int) -> bool:
+        with self._lock:
+            self._retry_after[list_id] = self._ctx.clock() + self._ctx.policy.ttl
+        return False
 
     def _in_background(self, list_id: int, issuer_id: int) -> None:
         try:
@@ -116,9 +127,10 @@ class Refresher:
                 )
         except (SigningUnavailableError, SQLAlchemyError) as e:
             logger.warning("status list %s was not re-signed (it expires if this goes on): %s", list_id, e)
-            with self._lock:
-                self._retry_after[list_id] = ctx.clock() + ctx.policy.ttl
-            return False
+            return self._failed(list_id)
+        except Exception:  # a bug: logged with its trace, and not retried on every request either
+            logger.exception("status list %s was not re-signed", list_id)
+            return self._failed(list_id)
         with self._lock:
             self._retry_after.pop(list_id, None)
         return True

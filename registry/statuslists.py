@@ -139,7 +139,9 @@ _COUNT = Prepared(
     .values(allocated=LISTS.c.allocated + sa.bindparam("count"))
 )
 _LOCK_BITS = (
-    sa.select(LISTS.c.purpose, LISTS.c.bits, LISTS.c.version, LISTS.c.valid_until, LISTS.c.token)
+    sa.select(
+        LISTS.c.purpose, LISTS.c.bits, LISTS.c.version, LISTS.c.valid_until, LISTS.c.token, LISTS.c.updated_at
+    )
     .where(LISTS.c.id == sa.bindparam("list_id"))
     .with_for_update(key_share=True)
 )
@@ -289,12 +291,16 @@ def set_bit(
 ) -> int:
     """Set or clear one entry, bump the list's version and re-sign it, all inside the caller's transaction.
 
-    Returns the list's new version.
+    Returns the list's new version. Each version is signed no earlier than the one before it (`now` may have been
+    read before another writer took the row's lock, or on a host whose clock is behind): a verifier given two
+    copies uses the later signed, so a later version must never look older.
     """
-    purpose, stored, version, _, _ = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
+    purpose, stored, version, _, _, last = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
     bits = Bitstring.from_bytes(stored)
     bits.set(index, value)
-    return _store(connection, list_id, purpose, bits, version, policy=policy, signer=signer, now=now)
+    return _store(
+        connection, list_id, purpose, bits, version, policy=policy, signer=signer, now=max(now, last)
+    )
 
 
 def refresh(
@@ -304,8 +310,10 @@ def refresh(
     the caller's transaction; its new version, or None if it was not due (another process may just have
     re-signed it: the check is made on the locked row). The time is read once the row is locked, so that a
     change that locked it first never carries a later `validFrom` than this."""
-    purpose, stored, version, valid_until, token = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
-    now = clock()
+    purpose, stored, version, valid_until, token, last = connection.execute(
+        _LOCK_BITS, {"list_id": list_id}
+    ).one()
+    now = max(clock(), last)
     if valid_until is not None and valid_until > policy.refresh_before(now) and policy.signed_as(token):
         return None
     bits = Bitstring.from_bytes(stored)

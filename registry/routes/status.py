@@ -251,8 +251,10 @@ def status_list(list_id: str, request: Request, session: SessionDep) -> Response
     cached = cache.read_session(session, number)
     if cached is not None and not cache.ready(number, cached):
         refresher: Refresher = request.app.state.refresher
+        # The request's connection goes back to the pool first: the re-sign takes one of its own, and a request
+        # holds at most one (registry.db), or 40 of these at once would wait on each other.
+        session.rollback()
         if refresher.refresh_now(number, cached.issuer_id):  # expired: re-signed before it is served
-            session.rollback()  # a new snapshot, which sees the re-signed list
             cached = cache.read_session(session, number)
     if cached is None:
         raise NotFoundError("status list", list_id)

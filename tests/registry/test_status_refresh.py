@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
@@ -238,6 +239,51 @@ def test_a_list_signed_under_other_settings_is_re_signed(registry: Registry, tok
     assert response.headers["cache-control"] == "public, max-age=60"
     valid = parse_date_time_stamp(signed["validUntil"]) - parse_date_time_stamp(signed["validFrom"])
     assert valid == timedelta(days=1)
+
+
+def test_re_signing_an_expired_list_holds_one_connection_at_a_time(
+    client: TestClient, registry: Registry, token: str
+) -> None:
+    """A request holds at most one pooled connection (registry.db): forty reads of expired lists at once must
+    not each wait for a second one (found in review: the route kept its own while the re-sign took another)."""
+    path = lists_of(issue(client, registry, token), registry)["revocation"]
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    out, peak = [0], [0]
+
+    def checkout(*_: object) -> None:
+        out[0] += 1
+        peak[0] = max(peak[0], out[0])
+
+    def checkin(*_: object) -> None:
+        out[0] -= 1
+
+    registry.clock.advance(days=4)
+    sa.event.listen(engine, "checkout", checkout)
+    sa.event.listen(engine, "checkin", checkin)
+    try:
+        served = claims(client.get(path).text)
+    finally:
+        sa.event.remove(engine, "checkout", checkout)
+        sa.event.remove(engine, "checkin", checkin)
+    assert parse_date_time_stamp(served["validFrom"]) == registry.clock().replace(microsecond=0)
+    assert peak[0] == 1
+
+
+def test_a_later_version_is_never_signed_as_older(client: TestClient, registry: Registry, token: str) -> None:
+    """A writer whose clock read comes before another's lock, or a host whose clock is behind, must not sign the
+    next version with an earlier validFrom: verifiers keep the later signed of two copies."""
+    issued = issue(client, registry, token)
+    path = lists_of(issued, registry)["revocation"]
+    before = parse_date_time_stamp(claims(client.get(path).text)["validFrom"])
+    registry.clock.advance(minutes=-10)  # this writer's clock is behind
+    revoked = client.post(
+        f"/api/v1/credentials/{issued['id']}/revoke",
+        json={"reasonCode": "company_request"},
+        headers=registry.bearer(token),
+    )
+    assert revoked.status_code == 200, revoked.text
+    after = parse_date_time_stamp(claims(client.get(path).text)["validFrom"])
+    assert after >= before
 
 
 def test_the_bundle_holds_re_signed_lists(client: TestClient, registry: Registry, token: str) -> None:
