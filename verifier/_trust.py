@@ -183,8 +183,9 @@ class TrustStore:
         trust_list = self.add_trust_list(subject.trust_list, max_clock_skew=max_clock_skew)
         snapshots = [self.add_status_list(item) for item in subject.status_lists]  # aged as the bundle
         statuses = tuple(snapshot.result for snapshot in snapshots)
-        # Aged as the bundle: only the lists in use that came from it (a newer copy from elsewhere stays).
-        urls = frozenset(s.url for s in snapshots if s.bits is not None and self._status.get(s.url) is s)
+        # Aged as the bundle: the lists in use that it carries (the same signing, or merged with it), not a newer
+        # copy from elsewhere, which keeps its own policy.
+        urls = frozenset(s.url for s in snapshots if s.bits is not None and self._same_signing(s))
         result = BundleResult(
             checked.verdict,
             checked.checks,
@@ -205,6 +206,10 @@ class TrustStore:
             self._bundle = result
             self._bundle_urls = urls
         return result
+
+    def _same_signing(self, snapshot: StatusSnapshot) -> bool:
+        kept = self._status.get(snapshot.url)
+        return kept is not None and (kept.issuer, kept.valid_from) == (snapshot.issuer, snapshot.valid_from)
 
     @property
     def bundle(self) -> BundleResult | None:

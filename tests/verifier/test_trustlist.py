@@ -387,6 +387,16 @@ def test_a_bundle_older_than_max_age_gives_indeterminate_status(world: Any) -> N
     assert world.verify(world.valid_token, relaxed).verdict is Verdict.VALID
 
 
+def test_a_second_stale_bundle_carrying_the_same_lists_keeps_them_aged_as_a_bundle(world: Any) -> None:
+    """A daily pull often carries the very same lists (the registry re-signs every day and a half): the newer
+    bundle, stale too, must still hold them to its age (found in review: VALID through two stale bundles)."""
+    trust = store()
+    trust.add_bundle(bundle(world, issued=NOW - timedelta(hours=30)), now=NOW)
+    trust.add_bundle(bundle(world, issued=NOW - timedelta(hours=29)), now=NOW)
+    result = world.verify(world.valid_token, trust)
+    world.expect(result, "status.revocation", Outcome.INDETERMINATE, problems.STALE_BUNDLE, "29 h old")
+
+
 def test_a_tampered_bundle_adds_nothing(world: Any) -> None:
     trust = store()
     loaded = trust.add_bundle(tamper(bundle(world), statusLists=[]), now=NOW)
