@@ -332,22 +332,21 @@ def check_database(*, engine: Engine) -> list[Check]:
     On SQLite `PRAGMA integrity_check` reads every page (minutes for a database of gigabytes) inside one read
     transaction, which blocks no writer; the search index's check briefly holds the write lock and is rolled
     back (FTS5 runs it as an INSERT, which a read-only connection refuses)."""
-    checks: list[Check] = []
+    planned: list[tuple[str, Callable[[], tuple[bool, str] | None]]] = []
     if engine.dialect.name == "sqlite":
-        checks.append(_run("integrity", lambda: _sqlite_integrity(engine)))
-        if _has_fts(engine):
-            checks.append(_run("search index", lambda: _fts_integrity(engine)))
-    checks.append(_run("schema", lambda: _schema(engine)))
-    checks.append(_run("event chain", lambda: _chain(engine)))
-    return checks
+        planned.append(("integrity", lambda: _sqlite_integrity(engine)))
+        planned.append(("search index", lambda: _fts_integrity(engine) if _has_fts(engine) else None))
+    planned += [("schema", lambda: _schema(engine)), ("event chain", lambda: _chain(engine))]
+    return [check for name, run in planned if (check := _run(name, run)) is not None]
 
 
-def _run(name: str, check: Callable[[], tuple[bool, str]]) -> Check:
+def _run(name: str, check: Callable[[], tuple[bool, str] | None]) -> Check | None:
+    """The check's result; None when it does not apply; a failure saying why when it cannot run."""
     try:
-        ok, detail = check()
+        found = check()
     except SQLAlchemyError as e:
         return Check(name, False, f"cannot run the check: {_first_line(e)}")
-    return Check(name, ok, detail)
+    return None if found is None else Check(name, *found)
 
 
 def _sqlite_integrity(engine: Engine) -> tuple[bool, str]:

@@ -167,3 +167,17 @@ def socket_that_refuses() -> Iterator[int]:
     with socket.socket() as bound:
         bound.bind(("127.0.0.1", 0))
         yield int(bound.getsockname()[1])
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 32, b"SQLite format 3\x00" + bytes(4080)])
+def test_a_file_that_is_not_a_sound_database_fails_its_checks_without_a_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(content)
+    code, lines, err = check(capsys, f"sqlite:///{damaged}")
+    assert "Traceback" not in err
+    assert code in (EXIT_INVALID, EXIT_USAGE)
+    assert lines or err.startswith("error: ")
+    assert all(line.startswith("✘") for line in lines), lines
+    assert damaged.read_bytes() == content  # read-only: left as it was
