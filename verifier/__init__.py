@@ -58,7 +58,7 @@ from verifier._model import (
 )
 from verifier._qr import decode_qr
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
-from verifier._statuslist import MIN_ENTRIES, Bitstring, StatusListError, parse_index
+from verifier._statuslist import MAX_DECODED_BYTES, MIN_ENTRIES, Bitstring, StatusListError, parse_index
 from verifier._trust import (
     StatusSnapshot,
     TrustedIssuer,
@@ -96,6 +96,7 @@ __all__ = [
     "DEFAULT_BUNDLE_MAX_AGE",
     "DEFAULT_MAX_CLOCK_SKEW",
     "MAX_BUNDLE_TOKEN_BYTES",
+    "MAX_DECODED_BYTES",
     "MIN_ENTRIES",
     "OB3_CONTEXT",
     "TRUST_CONTEXT_PATH",

@@ -113,8 +113,8 @@ def add_verify_options(parser: argparse.ArgumentParser) -> None:
         "--max-age",
         type=parse_duration,
         metavar="DURATION",
-        help="oldest acceptable bundle (default 24h) or --status-list file (default: no limit; a registry "
-        "re-signs a list only when a status in it changes), from when it was signed; older gives "
+        help="oldest acceptable bundle (default 24h) or --status-list file (default: no limit beyond the "
+        "list's own validUntil, three days for a registry's), from when it was signed; older gives "
         "'indeterminate' status",
     )
     parser.add_argument(

@@ -95,8 +95,12 @@ def run_issue(args: argparse.Namespace) -> int:
 def run_status_list(args: argparse.Namespace) -> int:
     from issuer import IssuerError
     from keys import KeysError
-    from verifier import Bitstring, StatusListError
+    from verifier import MAX_DECODED_BYTES, Bitstring, StatusListError
 
+    if args.size > MAX_DECODED_BYTES * 8:
+        raise UsageError(
+            f"--size {args.size:,}: at most {MAX_DECODED_BYTES * 8:,} entries, the largest list a verifier reads"
+        )
     try:
         bits = Bitstring(args.size)
         for index in args.set:

@@ -65,8 +65,8 @@ def register(subparsers: Any) -> None:
         "--max-age",
         type=parse_duration,
         metavar="DURATION",
-        help="offline: oldest acceptable --status-list file, from when it was signed (default: no limit; a "
-        "registry re-signs a list only when a status in it changes); older gives 'indeterminate' status",
+        help="offline: oldest acceptable --status-list file, from when it was signed (default: no limit beyond "
+        "the list's own validUntil, three days for a registry's); older gives 'indeterminate' status",
     )
     add_online_options(parser)
     parser.set_defaults(handler=run)

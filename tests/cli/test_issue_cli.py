@@ -313,6 +313,7 @@ def test_status_list_valid_for(env: Path, trust: TrustStore, capsys: pytest.Capt
         (("--valid-for", "soon"), ("not a duration",)),
         (("--size", "131064"), ("131072",)),
         (("--size", "1000"), ("131072",)),
+        (("--size", "800000000000"), ("16,777,216", "largest list")),
         (("--set", "131072"), ("131072", "range")),
         (("--set", "-1"), ("-1",)),
         (("--set", "seven"), ("invalid int value",)),

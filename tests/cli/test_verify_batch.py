@@ -474,7 +474,7 @@ def test_batch_status_lists_older_than_max_age_are_indeterminate(
     assert code == EXIT_INDETERMINATE
     assert "over the 24 h policy" in json.loads(out)["rows"][0]["reason"]
     assert run(capsys, batch(material, claims, "--now", later, "--max-age", "3d"))[0] == EXIT_OK
-    # No --max-age: a registry re-signs a list only on a change, so an old list may be the current one.
+    # No --max-age: the list is used for as long as its own validUntil allows.
     assert run(capsys, batch(material, claims, "--now", later))[0] == EXIT_OK
 
 

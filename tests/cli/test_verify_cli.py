@@ -471,15 +471,19 @@ def test_a_status_list_file_older_than_max_age_is_indeterminate(
 def test_without_max_age_a_status_list_file_is_read_with_its_age_shown(
     issued: Issued, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A registry re-signs a list only when a status in it changes, so a list signed long ago may be the
-    current one: without --max-age it is used, and the check says how old it is."""
-    later = (_signed_at(issued.revocation) + timedelta(days=3)).isoformat()
+    """Without --max-age a list is used for as long as its own validUntil allows (three days here, as a
+    registry signs them), and the check says how old it is."""
+    later = (_signed_at(issued.revocation) + timedelta(days=2)).isoformat()
 
     code, out, _ = run(capsys, issued.verify("--now", later))
 
     assert code == EXIT_OK
     assert "not revoked (snapshot of" in out
-    assert "3 days old" in out
+    assert "2 days old" in out
+    expired = (_signed_at(issued.revocation) + timedelta(days=3, hours=1)).isoformat()
+    code, out, _ = run(capsys, issued.verify("--now", expired))
+    assert code == EXIT_INDETERMINATE
+    assert "expired on" in out
 
 
 def test_a_revoked_status_stays_invalid_only_while_the_list_is_fresh(
