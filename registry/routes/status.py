@@ -60,6 +60,7 @@ class CachedList:
     issuer_id: int
     refresh_at: datetime  # when half its validity has passed (at once if signed under other settings)
     valid_until: datetime
+    cacheable_until: datetime  # one ttl before valid_until: from then on no cache may keep it a whole ttl
 
 
 class StatusListCache:
@@ -71,6 +72,7 @@ class StatusListCache:
         self._lists: dict[int, CachedList] = {}
         self._lock = threading.Lock()  # the event loop and threadpool threads both fill it
         self._max = max_lists
+        self._ttl = policy.ttl
         self._cache_control = f"public, max-age={int(policy.ttl.total_seconds())}"
         self._half_validity = policy.validity / 2
         self._policy = policy
@@ -79,18 +81,22 @@ class StatusListCache:
 
     def ready(self, list_id: int, cached: CachedList) -> bool:
         """Whether `cached` may be served as it is now. Past half its validity it is re-signed in the
-        background (and served meanwhile); once expired, False: the route re-signs it first, or serves it
-        uncacheable if it cannot. Never blocks."""
+        background (and served meanwhile); within one `ttl` of its expiry (it could not be re-signed), False:
+        the route tries at once, and otherwise serves it with `cache_control`. Never blocks."""
         now = self._clock()
         if now < cached.refresh_at:
             return True
-        if now < cached.valid_until:
+        if now < cached.cacheable_until:
             self._refresher.refresh_soon(list_id, cached.issuer_id)
             return True
         return False
 
-    def expired(self, cached: CachedList) -> bool:
-        return self._clock() >= cached.valid_until
+    def cache_control(self, cached: CachedList) -> str:
+        """Cache-Control for `cached` now: no cache may keep a list past its validUntil (nor an expired one)."""
+        left = (cached.valid_until - self._clock()).total_seconds()
+        if left >= self._ttl.total_seconds():
+            return self._cache_control
+        return f"public, max-age={int(left)}" if left >= 1 else "no-cache"
 
     def get(self, list_id: int, version: int) -> CachedList | None:
         """The cached list if it is at `version`."""
@@ -131,6 +137,7 @@ class StatusListCache:
                 else _LONG_AGO
             ),
             valid_until=valid_until or _LONG_AGO,
+            cacheable_until=_LONG_AGO if valid_until is None else valid_until - self._ttl,
         )
         with self._lock:
             if list_id not in self._lists and len(self._lists) >= self._max:
@@ -258,9 +265,10 @@ def status_list(list_id: str, request: Request, session: SessionDep) -> Response
             cached = cache.read_session(session, number)
     if cached is None:
         raise NotFoundError("status list", list_id)
-    headers = cached.headers
-    if cache.expired(cached):  # its body cannot sign (logged): no cache may keep a list that tells nothing
-        headers = {**headers, "Cache-Control": "no-cache"}
+    headers = {
+        **cached.headers,
+        "Cache-Control": cache.cache_control(cached),
+    }  # its body may be unable to sign
     if if_none_match(request.headers.get("if-none-match"), cached.etag):
         return Response(status_code=304, headers=headers)
     return Response(cached.body, media_type=VC_JWT, headers=headers)
