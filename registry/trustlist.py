@@ -129,6 +129,20 @@ def _issuer_keys(token: str) -> dict[str, list[str]]:
         return {}
 
 
+def trust_list_content(*, session: Session, signers: Signers, policy: TrustListPolicy, now: datetime) -> str:
+    """What the trust list says now (who is listed, their keys and accreditations) as a hash: equal to the stored
+    list's `content_hash` when only its dates would change by re-signing it."""
+    credential = build_trust_list(
+        registry_url=policy.public_url,
+        owner_did=registry_did(policy.public_url),
+        bodies=_listed_bodies(session, signers),
+        version=1,  # not part of the content
+        now=now,
+        validity=policy.validity,
+    )
+    return _content_hash(credential)
+
+
 def publish_trust_list(
     *,
     session: Session,

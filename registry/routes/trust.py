@@ -30,6 +30,7 @@ from issuer import build_bundle, sign_credential
 from keys import did_web_document
 from registry.db import write_transaction
 from registry.deps import ContextDep, SessionDep
+from registry.errors import SigningUnavailableError
 from registry.identity import registry_did
 from registry.lifecycle import Context
 from registry.models import StatusList, TrustListRecord
@@ -39,7 +40,7 @@ from registry.routes._responses import CORS, VC_JWT, raw
 from registry.routes.status import if_none_match
 from registry.signers import keystore_fingerprint
 from registry.statuslists import strong_etag
-from registry.trustlist import TrustListPolicy, accredited_bodies, publish_trust_list
+from registry.trustlist import TrustListPolicy, accredited_bodies, publish_trust_list, trust_list_content
 from verifier import BUNDLE_PATH, TRUST_CONTEXT_PATH, TRUST_LIST_PATH
 
 router = APIRouter(tags=["trust list"])
@@ -85,12 +86,8 @@ def current_trust_list(session: Session, ctx: Context, cache: TrustCache) -> Tru
     fingerprints = tuple(
         (body.slug, keystore_fingerprint(ctx.signers.keystore(body.slug).path)) for body in bodies
     )
-    keys_unchanged = fingerprints == cache.fingerprints
-    if row is not None and now < row.issued_at + policy.refresh_after and keys_unchanged:
+    if row is not None and now < row.issued_at + policy.refresh_after and fingerprints == cache.fingerprints:
         return row
-    # A stored list that only needs fresh dates may still be served if the write fails (a full disk, say);
-    # one whose keys may have changed may not: it could vouch for a key that was just marked compromised.
-    fallback = row is not None and keys_unchanged and now < row.valid_until
     session.rollback()  # end the read transaction: the write takes the lock at BEGIN (SQLite)
     try:
         with write_transaction(session):
@@ -100,14 +97,21 @@ def current_trust_list(session: Session, ctx: Context, cache: TrustCache) -> Tru
         row = session.get(TrustListRecord, 1)
         if row is None:  # pragma: no cover - the conflicting insert committed
             raise
-    except SQLAlchemyError as e:
-        if not fallback:
+    except (SQLAlchemyError, SigningUnavailableError) as e:
+        # The stored list may still be served when it only needed fresh dates and is still valid (a full disk,
+        # the registry's key unreadable); not when what it says changed: it could vouch for a key that was
+        # just marked compromised, or a body just suspended.
+        session.rollback()
+        stored = session.get(TrustListRecord, 1)
+        if (
+            stored is None
+            or now >= stored.valid_until
+            or stored.content_hash
+            != trust_list_content(session=session, signers=ctx.signers, policy=policy, now=now)
+        ):
             raise
         logger.warning("the trust list was not re-signed; serving the stored one until it can be: %s", e)
-        session.rollback()
-        row = session.get(TrustListRecord, 1)
-        assert row is not None  # noqa: S101  # it was there a moment ago, and lists are never deleted
-        return row
+        return stored
     cache.fingerprints = fingerprints
     return row
 
