@@ -2,7 +2,8 @@
 
 Each row names a credential id or URL, a compact JWS, or a badge file (SVG/PNG; a path relative to FILE), and
 optionally the vendor that claims it. Online (`--registry`) status lists are fetched once each; offline
-(`--status-list`) only tokens and badges can be checked. A malformed row gives a row that says why; the batch
+(`--trust` and `--status-list`, or the scheme owner's `--bundle` or `--trust-list`) only tokens and badges can
+be checked. A malformed row gives a row that says why; the batch
 never stops early. The file is read as UTF-8 (with or without a BOM); any other encoding must be named with
 --encoding (cp932 for Japanese Excel's "CSV"), never guessed. Exit: 0 all valid, 1 any invalid, 2 any
 indeterminate or unreadable row, 3 bad usage.
@@ -13,16 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, UsageError
 from aigov.commands._common import MAX_INPUT_BYTES, parse_time, read_input, write_output
 from aigov.commands._online_options import add_online_options, make_verifier
-from aigov.commands.bundle import parse_duration
+from aigov.commands.bundle import add_verify_options, offline_trust
 
 if TYPE_CHECKING:
-    from verifier import Claim
+    from verifier import Claim, TrustStore
 
 MAX_CLAIMS_FILE_BYTES = 256 * 1024 * 1024  # 100,000 claims of a few KB each
 
@@ -61,14 +63,9 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="offline: a signed status list credential (repeatable)",
     )
-    parser.add_argument(
-        "--max-age",
-        type=parse_duration,
-        metavar="DURATION",
-        help="offline: oldest acceptable --status-list file, from when it was signed (default: no limit beyond "
-        "the list's own validUntil, three days for a registry's); older gives 'indeterminate' status",
-    )
     add_online_options(parser)
+    # --bundle --max-age --trust-list --scheme-owner-fingerprint, as `aigov verify` (aigov.commands.bundle)
+    add_verify_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -121,6 +118,19 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+def _through_trust_list(args: argparse.Namespace, now: datetime) -> TrustStore:
+    """Offline through the scheme owner's trust chain, loaded as `aigov verify --bundle/--trust-list` does (the
+    bundle's age on stderr): the bodies on its trust list are trusted, with the status lists it carries."""
+    if args.registry:
+        raise UsageError(
+            "--bundle and --trust-list verify offline: drop --registry, or verify online with "
+            "--registry and --scheme-owner alone"
+        )
+    if args.allow_origin or args.allow_insecure_loopback:
+        raise UsageError("--allow-origin and --allow-insecure-loopback need --registry")
+    return offline_trust(args, now)
+
+
 class ProgressBar:
     """A one-line bar on a terminal's stderr, redrawn at most ten times a second."""
 
@@ -147,10 +157,18 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.concurrency <= 64:
         raise UsageError("--concurrency must be between 1 and 64")
     claims = _claims(args)
-    verifier = make_verifier(args)
+    now: datetime | None = args.now
+    verifier: Any
+    if args.bundle or args.trust_list:
+        now = now or datetime.now(UTC)  # one time for the whole batch: the bundle's age is judged at it
+        verifier = _through_trust_list(args, now)
+    else:
+        if args.scheme_owner_fingerprint and not args.registry:
+            raise UsageError("--scheme-owner-fingerprint needs --bundle (offline) or --registry (online)")
+        verifier = make_verifier(args)
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.no_progress else None
     try:
-        rows = verify_batch(claims, verifier, concurrency=args.concurrency, progress=progress, now=args.now)
+        rows = verify_batch(claims, verifier, concurrency=args.concurrency, progress=progress, now=now)
     finally:
         close = getattr(verifier, "close", None)
         if close is not None:

@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import issuer
 from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from keys import b64url_decode, b64url_encode
 from verifier import (
     BatchRow,
     Claim,
@@ -483,3 +485,287 @@ def test_a_bad_byte_after_a_byte_order_mark_is_named_where_it_is_in_the_file() -
 
     with pytest.raises(ValueError, match=r"byte 0xff at offset 6\)"):
         decode_claims(b"\xef\xbb\xbfabc\xff")  # Excel's "CSV UTF-8" starts with a BOM: offsets count it
+
+
+# -- offline through the scheme owner's trust list: --bundle, --trust-list ----------------------------------------
+REGISTRY = (
+    "https://registry.aigov.example"  # what registry-less issuance names (achievement ids, status lists)
+)
+OWNER_DID = "did:web:registry.aigov.example"
+
+
+@dataclass(frozen=True)
+class Bundled:
+    """A scheme owner's trust list and bundle listing material's body (not `outsider`'s), signed as a registry
+    signs them (tests/registry/test_bundle_cli.py pulls a real registry's)."""
+
+    signed: datetime
+    owner: Path  # the scheme owner's DID document
+    thumbprint: str
+    bundle: Path
+    foreign: Path  # the same content, under the owner's DID, signed by another key
+    trust_list: Path
+    revocation: Path  # revokes `revoked`
+    suspension: Path
+    revoked: str
+    outsider: str  # signed by a body that is not on the trust list
+
+    def at(self, **delta: float) -> str:
+        return (self.signed + timedelta(**delta)).isoformat()
+
+
+def _payload(token: str) -> dict[str, Any]:
+    from verifier import parse_compact
+
+    return parse_compact(token).payload
+
+
+@pytest.fixture(scope="module")
+def bundled(material: Material, tmp_path_factory: pytest.TempPathFactory) -> Bundled:
+    from issuer import AccreditationEntry, ListedBody, build_bundle, build_trust_list, sign_credential
+    from keys import Keystore, did_web_document
+
+    root = tmp_path_factory.mktemp("bundle")
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in ENV.items():
+            mp.setenv(name, value)
+        mp.setenv("AIGOV_KEYSTORE", str(material.root / "keys"))
+        mp.delenv("AIGOV_PUBLIC_URL", raising=False)
+        quietly("issue", str(SAMPLE), "-o", str(root / "revoked.jwt"))
+        revoked = (root / "revoked.jwt").read_text().strip()
+        [index] = [
+            entry["statusListIndex"]
+            for entry in _payload(revoked)["credentialStatus"]
+            if entry["statusPurpose"] == "revocation"
+        ]
+        quietly("status-list", "--purpose", "revocation", "--set", index, "-o", str(root / "revocation.jwt"))
+        quietly("status-list", "--purpose", "suspension", "-o", str(root / "suspension.jwt"))
+        mp.setenv("AIGOV_KEYSTORE", str(root / "outsider-keys"))
+        mp.setenv("AIGOV_ISSUER_DID", "did:web:outsider.example")
+        quietly("keys", "new")
+        quietly("issue", str(SAMPLE), "-o", str(root / "outsider.jwt"))
+    statuses = [(root / f"{p}.jwt").read_text().strip() for p in ("revocation", "suspension")]
+    signed = datetime.fromisoformat(str(_payload(statuses[0])["validFrom"]))
+    body = Keystore(material.root / "keys", passphrase=PASSPHRASE.encode())
+    accredited = signed - timedelta(days=30)
+    trust_list = build_trust_list(
+        registry_url=REGISTRY,
+        owner_did=OWNER_DID,
+        bodies=[
+            ListedBody(
+                ENV["AIGOV_ISSUER_DID"],
+                ENV["AIGOV_ISSUER_NAME"],
+                None,
+                body.records(),
+                [
+                    AccreditationEntry(
+                        "example-aigov-scheme", ["1", "2", "3"], accredited, None, [("active", accredited)]
+                    )
+                ],
+            )
+        ],
+        version=1,
+        now=signed,
+    )
+    signers = []
+    for name in ("owner", "impostor"):
+        keystore = Keystore(root / name, passphrase=None, allow_plaintext_keys=True)
+        kid = keystore.generate().kid
+        signers.append((keystore, kid))
+    (owner, owner_kid), _ = signers
+    owner_document = did_web_document(OWNER_DID, owner.published_keys())
+    (root / "owner-did.json").write_text(json.dumps(owner_document))
+    trust_list_token = sign_credential(
+        trust_list, key=owner.signing_key(), kid=f"{OWNER_DID}#{owner_kid}", now=signed
+    )
+    (root / "trust-list.jwt").write_text(trust_list_token)
+    for (keystore, kid), name in zip(signers, ("bundle", "foreign"), strict=True):
+        bundle = build_bundle(
+            registry_url=REGISTRY,
+            owner_did=OWNER_DID,
+            owner_document=did_web_document(OWNER_DID, keystore.published_keys()),
+            trust_list=trust_list_token,
+            did_documents=[json.loads(material.trust.read_text("utf-8"))],
+            status_lists=statuses,
+            now=signed,
+        )
+        token = sign_credential(bundle, key=keystore.signing_key(), kid=f"{OWNER_DID}#{kid}", now=signed)
+        (root / f"{name}.jwt").write_text(token)
+    return Bundled(
+        signed,
+        root / "owner-did.json",
+        owner_kid,
+        root / "bundle.jwt",
+        root / "foreign.jwt",
+        root / "trust-list.jwt",
+        root / "revocation.jwt",
+        root / "suspension.jwt",
+        revoked,
+        (root / "outsider.jwt").read_text().strip(),
+    )
+
+
+def claims_file(tmp_path: Path, material: Material, bundled: Bundled) -> Path:
+    claims = tmp_path / "claims.csv"
+    badge = tmp_path / "badge.svg"
+    badge.write_bytes(material.badge.read_bytes())
+    rows = [
+        ["claim", "vendor"],
+        [material.token, material.company_en],
+        ["badge.svg", material.company_ja],
+        [bundled.revoked, material.company_en],
+        [bundled.outsider, material.company_en],
+    ]
+    with claims.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return claims
+
+
+def offline(claims: Path, *extra: str) -> list[str]:
+    return ["verify-batch", str(claims), "--no-progress", *extra]
+
+
+@pytest.mark.parametrize("pin", ["file", "fingerprint"])
+def test_a_batch_through_a_bundle(
+    material: Material, bundled: Bundled, tmp_path: Path, capsys: pytest.CaptureFixture[str], pin: str
+) -> None:
+    claims = claims_file(tmp_path, material, bundled)
+    owner = (
+        ["--scheme-owner", str(bundled.owner)]
+        if pin == "file"
+        else ["--scheme-owner-fingerprint", bundled.thumbprint]
+    )
+    argv = offline(claims, "--bundle", str(bundled.bundle), *owner, "--now", bundled.at(hours=2), "--json")
+
+    code, out, err = run(capsys, argv)
+
+    assert code == EXIT_INVALID, err
+    rows = json.loads(out)["rows"]
+    assert [r["verdict"] for r in rows] == ["valid", "valid", "invalid", "invalid"]
+    assert rows[1]["claim"] == "badge.svg"
+    assert "revoked" in rows[2]["reason"]
+    assert (
+        f"issuer did:web:outsider.example is not accredited by the scheme owner {OWNER_DID}: it is not on "
+        "trust list version 1" in rows[3]["reason"]
+    )
+    assert "2 h old (max-age 24 h)" in err  # the bundle's age, as `aigov verify --bundle` prints it
+    assert "4 claims: 2 valid, 2 invalid, 0 indeterminate, 0 unreadable" in err
+    good = tmp_path / "good.csv"
+    good.write_text(material.token + "\n", encoding="utf-8")
+    code, out, _ = run(
+        capsys, offline(good, "--bundle", str(bundled.bundle), *owner, "--now", bundled.at(hours=2))
+    )
+    assert code == EXIT_OK
+    assert (
+        next(csv.DictReader(io.StringIO(out)))["verdict"] == "valid"
+    )  # the same CSV report as --trust gives
+
+
+def test_a_stale_bundle_gives_indeterminate_unless_max_age_allows_it(
+    material: Material, bundled: Bundled, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_text(material.token + "\n", encoding="utf-8")
+    base = offline(claims, "--bundle", str(bundled.bundle), "--scheme-owner", str(bundled.owner))
+
+    code, out, err = run(capsys, [*base, "--now", bundled.at(hours=30), "--json"])
+
+    assert code == EXIT_INDETERMINATE
+    [row] = json.loads(out)["rows"]
+    assert row["verdict"] == "indeterminate"
+    assert "30 h old, over the 24 h policy" in row["reason"]
+    assert "too old, status checks will be indeterminate" in err
+    assert run(capsys, [*base, "--now", bundled.at(hours=30), "--max-age", "2d"])[0] == EXIT_OK
+    assert run(capsys, [*base, "--now", bundled.at(hours=3), "--max-age", "1h"])[0] == EXIT_INDETERMINATE
+
+
+def test_a_bundle_not_signed_by_the_pinned_scheme_owner_is_refused(
+    material: Material, bundled: Bundled, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims = tmp_path / "claims.csv"
+    claims.write_text(material.token + "\n", encoding="utf-8")
+    foreign = offline(claims, "--bundle", str(bundled.foreign), "--now", bundled.at(hours=1))
+
+    code, out, err = run(capsys, [*foreign, "--scheme-owner", str(bundled.owner)])
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith(f"error: bundle {bundled.foreign}: do not use this bundle: key {OWNER_DID}#")
+    assert "is not among the pinned keys" in err
+    assert err.count("\n") == 1  # one line, no report, no traceback
+    code, out, err = run(capsys, [*foreign, "--scheme-owner-fingerprint", bundled.thumbprint])
+    assert (code, out) == (EXIT_USAGE, "")
+    assert f"no key of {OWNER_DID} has the pinned fingerprint" in err
+    tampered = tmp_path / "tampered.jwt"
+    header, payload, signature = bundled.bundle.read_text().split(".")
+    content = json.loads(b64url_decode(payload))
+    content["credentialSubject"]["statusLists"] = []  # the revocation left out
+    tampered.write_text(f"{header}.{b64url_encode(json.dumps(content).encode())}.{signature}")
+    code, _, err = run(
+        capsys, offline(claims, "--bundle", str(tampered), "--scheme-owner", str(bundled.owner))
+    )
+    assert code == EXIT_USAGE
+    assert "signature does not match" in err
+    assert err.count("\n") == 1
+
+
+def test_a_batch_through_a_trust_list_and_status_list_files(
+    material: Material, bundled: Bundled, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims = claims_file(tmp_path, material, bundled)
+    base = offline(claims, "--trust-list", str(bundled.trust_list), "--now", bundled.at(hours=1), "--json")
+    lists = ["--status-list", str(bundled.revocation), "--status-list", str(bundled.suspension)]
+
+    code, out, err = run(capsys, [*base, "--scheme-owner", str(bundled.owner), *lists])
+
+    assert code == EXIT_INVALID, err
+    assert [r["verdict"] for r in json.loads(out)["rows"]] == ["valid", "valid", "invalid", "invalid"]
+    code, out, _ = run(capsys, [*base, "--scheme-owner", str(bundled.owner)])  # no status lists
+    assert code == EXIT_INVALID  # the outsider is still invalid; the others cannot be told
+    assert [r["verdict"] for r in json.loads(out)["rows"]] == ["indeterminate"] * 3 + ["invalid"]
+    code, _, err = run(capsys, [*base, "--scheme-owner-fingerprint", bundled.thumbprint])
+    assert code == EXIT_USAGE
+    assert "does not carry it" in err
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (["--bundle", "{bundle}"], "--bundle and --trust-list need the scheme owner"),
+        (["--trust-list", "{trust_list}"], "--bundle and --trust-list need the scheme owner"),
+        (
+            ["--bundle", "{bundle}", "--scheme-owner", "{owner}", "--registry", REGISTRY],
+            "--bundle and --trust-list verify offline: drop --registry",
+        ),
+        (
+            ["--bundle", "{bundle}", "--scheme-owner", "{owner}", "--allow-insecure-loopback"],
+            "need --registry",
+        ),
+        (["--bundle", "{bundle}", "--scheme-owner", "{owner}", "--max-age", "soon"], "not a duration"),
+        (["--bundle", "{missing}", "--scheme-owner", "{owner}"], "cannot read bundle"),
+        (
+            ["--trust", "{trust}", "--scheme-owner-fingerprint", "abc"],
+            "needs --bundle (offline) or --registry",
+        ),
+    ],
+)
+def test_bad_combinations_are_one_line_usage_errors(
+    material: Material,
+    bundled: Bundled,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: tuple[list[str], str],
+) -> None:
+    extra, phrase = case
+    claims = tmp_path / "claims.csv"
+    claims.write_text(material.token + "\n", encoding="utf-8")
+    paths = {
+        "bundle": bundled.bundle,
+        "trust_list": bundled.trust_list,
+        "owner": bundled.owner,
+        "trust": material.trust,
+        "missing": tmp_path / "missing.jwt",
+    }
+    argv = offline(claims, *(item.format(**paths) for item in extra))
+    code, out, err = run(capsys, argv)
+    assert (code, out) == (EXIT_USAGE, "")
+    assert phrase in err
+    assert err.count("\n") == 1
