@@ -67,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
     from verifier import TrustStore, TrustStoreError, verify, with_badge_check
 
     if args.online:
+        if args.bundle or args.trust_list:  # never quietly ignored: the user would think they were used
+            raise UsageError(
+                "--bundle and --trust-list verify offline: drop --online, or verify online with "
+                "--registry and --scheme-owner alone"
+            )
         return run_online(args)
     if args.bundle or args.trust_list:
         return run_with_bundle(args)  # offline, through the scheme owner's trust list

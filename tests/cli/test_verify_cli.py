@@ -605,6 +605,23 @@ def test_online_a_plain_http_registry_is_bad_usage(
     assert_one_line_error(code, out, err, *fragments)
 
 
+@pytest.mark.parametrize("option", ["--bundle", "--trust-list"])
+def test_online_with_an_offline_trust_chain_is_bad_usage(
+    issued: Issued, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    argv = [
+        "verify",
+        "--online",
+        UNKNOWN_ID,
+        "--registry",
+        "https://registry.example",
+        option,
+        str(issued.trust),
+    ]
+    code, out, err = run(capsys, argv)
+    assert_one_line_error(code, out, err, "verify offline: drop --online")
+
+
 @pytest.mark.parametrize(
     "registry_url",
     [
