@@ -77,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    print(f"aigov registry for {settings.public_url} on http://{args.host}:{args.port}", file=sys.stderr)
+    # The public URL first: it is the origin clients must use (status list URLs and DIDs name it); the socket
+    # address is where this process listens, behind whatever serves that URL.
+    print(f"aigov registry at {settings.public_url} (listening on {args.host}:{args.port})", file=sys.stderr)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
