@@ -81,6 +81,10 @@ def parse_compact(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTE
         data = token.strip()
     # find() is memchr-fast; bytes.split walks the token byte by byte.
     first, last = data.find(b"."), data.rfind(b".")
+    if data[:1] in (b"{", b"["):  # a DID document or a decoded credential where the token was expected
+        raise JwsError(
+            "this is JSON, not a signed token: a compact JWS is three base64url parts joined by dots"
+        )
     if first == last or data.find(b".", first + 1, last) != -1:
         raise JwsError(f"a compact JWS has 3 dot-separated parts, this has {data.count(b'.') + 1}")
     signing_input = data[:last]

@@ -102,6 +102,18 @@ def test_empty_token(world: Any, token: str | bytes) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        '{"id": "did:web:cb.example", "verificationMethod": [{"id": "did:web:cb.example#k"}]}',
+        "[1, 2]",
+        ' {"a.b": 1}',
+    ],
+)
+def test_json_given_for_a_token_is_named(world: Any, text: str) -> None:
+    expect_parse_error(world, text, "this is JSON, not a signed token")
+
+
+@pytest.mark.parametrize(
     ("shape", "count"),
     [("{h}.{p}", 2), ("{h}", 1), ("{h}.{p}.{s}.", 4), ("{h}.{p}.{s}.{s}.{s}", 5), ("..", 3)],
 )
