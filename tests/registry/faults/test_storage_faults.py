@@ -39,6 +39,8 @@ from verifier import parse_date_time_stamp
 if TYPE_CHECKING:
     from conftest import Registry
 
+    from registry.config import Settings
+
 ROOT = Path(__file__).resolve().parents[3]
 DATABASE_UNAVAILABLE = "urn:aigov:problem:database-unavailable"
 
@@ -194,18 +196,24 @@ def fill(path: Path, leave: int, name: str = "filler") -> Path:
     return filler
 
 
-@pytest.mark.slow
-def test_a_full_disk_fails_writes_cleanly_and_they_resume_when_space_returns(
-    registry: Registry, small_disk: Path, token: str
-) -> None:
-    path = small_disk / "aigov.db"
-    # SQLite's backup API: the fixture's last commits may still be in its write-ahead log.
+def moved_to(registry: Registry, directory: Path) -> Settings:
+    """The registry fixture's settings with its database copied into `directory` (SQLite's backup API: the
+    fixture's last commits may still be in its write-ahead log)."""
+    path = directory / "aigov.db"
     with sqlite3.connect(registry.settings.database_url.removeprefix("sqlite:///")) as source:
         target = sqlite3.connect(path)
         source.backup(target)
         target.close()
-    url = f"sqlite:///{path}"
-    settings = registry.settings.model_copy(update={"database_url": url})
+    return registry.settings.model_copy(update={"database_url": f"sqlite:///{path}"})
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_writes_cleanly_and_they_resume_when_space_returns(
+    registry: Registry, small_disk: Path, token: str
+) -> None:
+    settings = moved_to(registry, small_disk)
+    url = settings.database_url
+    path = Path(url.removeprefix("sqlite:///"))
     acknowledged: list[str] = []
     refused = 0
     with TestClient(create_app(settings, clock=registry.clock, key_cache=registry.key_cache)) as client:
@@ -258,12 +266,7 @@ def test_a_full_disk_fails_writes_cleanly_and_they_resume_when_space_returns(
 def test_lists_due_to_be_re_signed_are_served_from_a_full_disk(
     registry: Registry, small_disk: Path, token: str
 ) -> None:
-    path = small_disk / "aigov.db"
-    with sqlite3.connect(registry.settings.database_url.removeprefix("sqlite:///")) as source:
-        target = sqlite3.connect(path)
-        source.backup(target)
-        target.close()
-    settings = registry.settings.model_copy(update={"database_url": f"sqlite:///{path}"})
+    settings = moved_to(registry, small_disk)
     with TestClient(create_app(settings, clock=registry.clock, key_cache=registry.key_cache)) as client:
         issued = client.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token))
         assert issued.status_code == 201, issued.text
