@@ -370,3 +370,12 @@ def client(registry: Registry) -> Iterator[TestClient]:
 def token(registry: Registry) -> str:
     """A token of acme-cb with every scope."""
     return registry.token()
+
+
+@pytest.fixture
+def own_keystores(registry: Registry, tmp_path: Path) -> Registry:
+    """The registry with a private copy of the keystores, for tests that change keys."""
+    root = tmp_path / "keys"
+    shutil.copytree(registry.settings.keystore_path, root)
+    registry.settings = registry.settings.model_copy(update={"keystore_path": root})
+    return registry

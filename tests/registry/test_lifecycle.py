@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -267,15 +265,6 @@ def test_a_batch_is_in_the_name_index(registry: Registry) -> None:
             "SELECT count(*) FROM credentials_fts WHERE credentials_fts MATCH '\"Index Test\"'"
         ).scalar_one()
     assert found == len(names)
-
-
-@pytest.fixture
-def own_keystores(registry: Registry, tmp_path: Path) -> Registry:
-    """The registry with a private copy of the keystores, for tests that change keys."""
-    root = tmp_path / "keys"
-    shutil.copytree(registry.settings.keystore_path, root)
-    registry.settings = registry.settings.model_copy(update={"keystore_path": root})
-    return registry
 
 
 def test_a_key_compromised_in_between_stops_issuance_cleanly(own_keystores: Registry) -> None:

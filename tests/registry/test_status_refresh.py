@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 import threading
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -182,14 +180,6 @@ def test_processes_racing_to_re_sign_a_list_sign_it_once(
 
     assert results == [True] * 4
     assert stored(registry, path).version == row.version + 1
-
-
-@pytest.fixture
-def own_keystores(registry: Registry, tmp_path: Path) -> Registry:
-    root = tmp_path / "keys"
-    shutil.copytree(registry.settings.keystore_path, root)
-    registry.settings = registry.settings.model_copy(update={"keystore_path": root})
-    return registry
 
 
 def test_a_list_that_cannot_be_re_signed_is_still_served_and_tried_again_once_per_ttl(
