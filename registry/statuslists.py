@@ -168,12 +168,15 @@ def new_list(
     policy: ListPolicy,
     signer: Issuer,
     now: datetime,
+    list_id: int | None = None,
 ) -> int:
-    """Start an empty list and sign it, so that its URL answers as soon as a credential names it; its id."""
+    """Start an empty list and sign it, so that its URL answers as soon as a credential names it; its id (the
+    next free one unless `list_id` is given: registry.restore numbers lists past those a restore lost)."""
     assert body.id is not None  # noqa: S101  # a persisted body
     bits = Bitstring(policy.size)
     inserted = connection.execute(
         sa.insert(LISTS).values(
+            **({} if list_id is None else {"id": list_id}),
             issuer_id=body.id,
             purpose=purpose.value,
             size=policy.size,
@@ -301,6 +304,24 @@ def set_bit(
     return _store(
         connection, list_id, purpose, bits, version, policy=policy, signer=signer, now=max(now, last)
     )
+
+
+def close(connection: Connection, *, list_id: int, policy: ListPolicy, signer: Issuer, now: datetime) -> int:
+    """Give out no more indices in the list; in a revocation list, mark every index that no credential in the
+    database holds as revoked and re-sign it. After a restore (registry.restore) those indices may be held by
+    credentials issued after the backup, which the registry no longer knows and so could neither revoke nor
+    keep from sharing their index with a new credential. Returns how many indices were marked."""
+    purpose, stored, version, _, _, last = connection.execute(_LOCK_BITS, {"list_id": list_id}).one()
+    connection.execute(sa.update(LISTS).where(LISTS.c.id == list_id).values(allocated=LISTS.c.size))
+    if purpose != StatusPurpose.REVOCATION.value:
+        return 0
+    old = Bitstring.from_bytes(stored)
+    bits = Bitstring.from_bytes(b"\xff" * len(stored))
+    held = [row[0] for row in _ALL_TAKEN.execute(connection, {"list_id": list_id})]
+    for index in held:
+        bits.set(index, old.get(index))
+    _store(connection, list_id, purpose, bits, version, policy=policy, signer=signer, now=max(now, last))
+    return len(old) - len(held)
 
 
 def refresh(

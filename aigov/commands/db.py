@@ -56,6 +56,27 @@ def register(subparsers: Any) -> None:
     )
     check.set_defaults(handler=run_check)
 
+    after_restore = commands.add_parser(
+        "after-restore",
+        parents=[common],
+        help="fence a restored database before the server starts on it",
+        description="Run once on a database restored from a backup, before starting the server. Credentials "
+        "issued after the backup exist but the restored registry does not know them: every status list is "
+        "closed to new indices, every index of a revocation list that no known credential holds is marked "
+        "revoked (a lost credential verifies as revoked, so re-issue it), and new lists are numbered past "
+        "those the backup may not know. Revocations and suspensions made after the backup are not restored: "
+        "make them again. Needs the keystore and its passphrase (the lists are re-signed). Exit: 0 done, 3 not "
+        "done (nothing changed).",
+    )
+    after_restore.add_argument(
+        "--skip-lists",
+        type=int,
+        default=None,
+        metavar="N",
+        help="list numbers left unused after the highest the database holds (default 10,000)",
+    )
+    after_restore.set_defaults(handler=run_after_restore)
+
 
 def database_url(args: argparse.Namespace) -> str:
     """--database-url, else AIGOV_DATABASE_URL, else the default SQLite file."""
@@ -173,6 +194,63 @@ def run_backup(args: argparse.Namespace) -> int:
         f"{report.path}: {report.size:,} bytes, {report.credentials} credentials, {report.events} events, {chain}"
     )
     return EXIT_OK if report.chain.ok else EXIT_INVALID
+
+
+def run_after_restore(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
+
+    from registry.config import Settings
+    from registry.db import make_engine
+    from registry.errors import RegistryError
+    from registry.migrate import SchemaNotCurrentError, check_current
+    from registry.restore import DEFAULT_SKIP, fence_restored
+    from registry.signers import Signers
+    from registry.statuslists import ListPolicy
+
+    skip = DEFAULT_SKIP if args.skip_lists is None else args.skip_lists
+    if skip < 1:
+        raise UsageError("--skip-lists must be at least 1")
+    settings = load_settings(Settings)
+    url = database_url(args)
+    require_database(url)
+    settings = settings.model_copy(update={"database_url": url})
+    signers = Signers(
+        keystore_path=settings.keystore_path,
+        passphrase=settings.passphrase(),
+        public_url=settings.public_url,
+        clock=lambda: datetime.now(UTC),
+    )
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        check_current(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            report = fence_restored(
+                session=session,
+                signers=signers,
+                policy=ListPolicy.of(settings),
+                now=datetime.now(UTC),
+                skip=skip,
+            )
+    except (SchemaNotCurrentError, RegistryError) as e:
+        raise UsageError(f"{e} (nothing changed)") from e
+    except SQLAlchemyError as e:
+        raise UsageError(f"database error: {describe(e)} (nothing changed)") from e
+    finally:
+        engine.dispose()
+    if report.first_new_list is None:
+        print("no status list and no certification body that can sign: nothing to fence", file=sys.stderr)
+        return EXIT_OK
+    bodies = "1 certification body" if report.bodies == 1 else f"{report.bodies} certification bodies"
+    print(f"status lists closed: {report.closed} (of {bodies})")
+    print(f"indices that no known credential holds, marked revoked: {report.revoked:,}")
+    print(f"new lists start at number {report.first_new_list}")
+    print(
+        "Re-issue the certificates issued after the backup; make its later revocations and suspensions again."
+    )
+    return EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -27,6 +27,8 @@ class Action(StrEnum):
     ACCREDITATION_SUSPENDED = "accr_suspended"
     ACCREDITATION_WITHDRAWN = "accr_withdrawn"
     KEYS_CHANGED = "keys_changed"
+    # An operator fenced a restored database (registry.restore): the log forked here.
+    RESTORED = "restored"
 
 
 class EventBase(SQLModel):

@@ -197,6 +197,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     return pg.url
 
 
+@pytest.fixture
+def new_postgres_database() -> Iterator[Callable[[], str]]:
+    """Empty PostgreSQL databases made on demand (each call: a new one, its URL), dropped at the end."""
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(create_postgres_database(require_postgres()))
+        return made[-1]
+
+    yield make
+    for url in made:
+        drop_postgres_database(require_postgres(), url)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no schema at all, on each backend."""

@@ -1,0 +1,228 @@
+"""`aigov db after-restore`: a registry restored from a backup never vouches for a credential it no longer knows.
+
+The backup is real: `aigov db backup` on SQLite, `pg_dump` and `pg_restore` into a new database on PostgreSQL,
+as the README's restore section says. Credentials issued after the backup exist (their holders have them);
+after the restore and the fence they verify as revoked, their list numbers are never reused, and the
+credentials the backup holds keep working.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from aigov.cli import EXIT_OK, EXIT_USAGE, main
+from registry.app import create_app
+from registry.db import make_engine
+from registry.eventlog import verify_chain
+from registry.models import CertificationBody, Event
+from registry.tokens import Scope, create_token
+from verifier import TrustStore, Verdict, verify
+
+if TYPE_CHECKING:
+    from conftest import Registry
+
+    from registry.config import Settings
+
+
+@pytest.fixture
+def cli_env(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `aigov db after-restore` reads: the registry's keystore, passphrase and public URL. The command
+    signs with the real clock, so the registry's clock is moved to the real time too."""
+    registry.clock.now = datetime.now(UTC)
+    settings = registry.settings
+    monkeypatch.setenv("AIGOV_KEYSTORE_PATH", str(settings.keystore_path))
+    monkeypatch.setenv("AIGOV_KEY_PASSPHRASE", settings.key_passphrase.get_secret_value())
+    monkeypatch.setenv("AIGOV_PUBLIC_URL", settings.public_url)
+    monkeypatch.setenv("AIGOV_ENVIRONMENT", settings.environment)
+
+
+@pytest.fixture
+def backup(registry: Registry, tmp_path: Path, new_postgres_database: Callable[[], str]) -> Callable[[], str]:
+    """`backup()` copies the registry's database as its operator would; it returns the restored copy's URL."""
+
+    def take() -> str:
+        url = registry.settings.database_url
+        if not registry.is_postgres:
+            target = tmp_path / "backup.db"
+            assert main(["db", "backup", str(target), "--database-url", url]) == EXIT_OK
+            return f"sqlite:///{target}"
+        dump = tmp_path / "backup.dump"
+        subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", _libpq(url)], check=True)  # noqa: S603, S607
+        copy = new_postgres_database()
+        subprocess.run(["pg_restore", "--no-owner", f"--dbname={_libpq(copy)}", str(dump)], check=True)  # noqa: S603, S607
+        return copy
+
+    return take
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def issue(client: TestClient, registry: Registry, token: str) -> dict[str, Any]:
+    response = client.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token))
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def list_ids(issued: dict[str, Any]) -> set[int]:
+    return {int(entry["statusListCredential"].rsplit("/", 1)[1]) for entry in issued["credentialStatus"]}
+
+
+def check(client: TestClient, registry: Registry, issued: dict[str, Any]) -> tuple[Verdict, list[str]]:
+    """The credential verified against the status lists the registry serves now, and what its checks said."""
+    trust = TrustStore()
+    for body in (registry.acme, registry.other):
+        trust.add_issuer(body.did, registry.keystore(body.slug).published_keys())
+    for entry in issued["credentialStatus"]:
+        response = client.get(entry["statusListCredential"].removeprefix(registry.settings.public_url))
+        if response.status_code == 200:
+            trust.add_status_list(response.text)
+    result = verify(issued["token"], trust, now=max(datetime.now(UTC), registry.clock()))
+    return result.verdict, [c.detail for c in result.checks if c.name.startswith("status")]
+
+
+def restored_settings(registry: Registry, url: str) -> Settings:
+    return registry.settings.model_copy(update={"database_url": url})
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_credentials_the_restore_lost_verify_as_revoked_and_their_lists_are_never_renumbered(
+    registry: Registry, backup: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme, other = registry.token(), registry.token(registry.other)
+    with TestClient(registry.app()) as client:
+        kept = issue(client, registry, acme)
+    restored_url = backup()
+    with TestClient(registry.app()) as client:
+        lost = issue(client, registry, acme)  # in the lists the backup knows, at indices it thinks free
+        lost_elsewhere = issue(client, registry, other)  # other's first lists: numbers the backup never gave
+    assert list_ids(lost) == list_ids(kept)
+    lost_lists = list_ids(lost_elsewhere)
+    known_lists = list_ids(kept)
+
+    capsys.readouterr()  # what the backup printed
+    code = main(["db", "after-restore", "--database-url", restored_url])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    first_new = max(known_lists) + 10_000
+    assert out.splitlines() == [
+        "status lists closed: 2 (of 1 certification body)",
+        "indices that no known credential holds, marked revoked: 131,071",
+        f"new lists start at number {first_new}",
+        "Re-issue the certificates issued after the backup; make its later revocations and suspensions again.",
+    ]
+
+    settings = restored_settings(registry, restored_url)
+    with TestClient(create_app(settings, clock=registry.clock, key_cache=registry.key_cache)) as client:
+        verdict, details = check(client, registry, lost)
+        assert verdict is Verdict.INVALID, details
+        assert any(d.startswith("the credential is revoked") for d in details), details
+        assert check(client, registry, kept)[0] is Verdict.VALID, check(client, registry, kept)[1]
+        for list_id in lost_lists:  # unknown to the restored registry: status unknown, never "not revoked"
+            assert client.get(f"/status/{list_id}").status_code == 404
+        assert check(client, registry, lost_elsewhere)[0] is Verdict.INDETERMINATE
+
+        # New credentials go to new lists, numbered past every list the lost period may have started.
+        again = issue(client, registry, acme)  # a token the backup holds
+        assert list_ids(again) == {first_new, first_new + 1}
+        assert check(client, registry, again)[0] is Verdict.VALID
+        fresh = issue(client, registry, other)
+        assert min(list_ids(fresh)) > first_new + 1
+        assert not list_ids(fresh) & lost_lists
+        assert check(client, registry, fresh)[0] is Verdict.VALID
+
+        # A credential the backup holds can still be revoked, in its closed list.
+        revoked = client.post(
+            f"/api/v1/credentials/{kept['id']}/revoke",
+            json={"reasonCode": "company_request"},
+            headers=registry.bearer(acme),
+        )
+        assert revoked.status_code == 200, revoked.text
+        assert check(client, registry, kept)[0] is Verdict.INVALID
+
+    engine = make_engine(restored_url)
+    try:
+        with Session(engine) as session:
+            restored_events = [e for e in session.exec(select(Event)) if e.action == "restored"]
+            assert [(e.payload["closedLists"], e.payload["newLists"]) for e in restored_events] == [
+                (sorted(known_lists), [first_new, first_new + 1])
+            ]
+            assert verify_chain(session=session).ok
+    finally:
+        engine.dispose()
+    assert main(["db", "check", "--database-url", restored_url]) == EXIT_OK
+
+
+def token_in(url: str, body: CertificationBody, registry: Registry) -> str:
+    engine = make_engine(url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            _, secret = create_token(
+                session=session, body=body, scopes=[scope.value for scope in Scope], now=registry.clock()
+            )
+            session.commit()
+        return secret
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_backup_from_before_the_first_issuance_still_numbers_new_lists_past_the_lost_ones(
+    registry: Registry, backup: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    restored_url = backup()
+    acme = registry.token()  # made after the backup: lost with it
+    with TestClient(registry.app()) as client:
+        lost = issue(client, registry, acme)
+    assert main(["db", "after-restore", "--database-url", restored_url, "--skip-lists", "50"]) == EXIT_OK
+    assert "new lists start at number 50" in capsys.readouterr().out
+    settings = restored_settings(registry, restored_url)
+    with TestClient(create_app(settings, clock=registry.clock, key_cache=registry.key_cache)) as client:
+        for list_id in list_ids(lost):
+            assert client.get(f"/status/{list_id}").status_code == 404
+        again = issue(client, registry, token_in(restored_url, registry.acme, registry))
+        assert min(list_ids(again)) >= 50
+        assert check(client, registry, again)[0] is Verdict.VALID
+
+
+@pytest.mark.parametrize("skip", ["0", "-3", "many"])
+def test_a_bad_skip_is_a_usage_error(
+    registry: Registry, skip: str, capsys: pytest.CaptureFixture[str], cli_env: None
+) -> None:
+    code = main(
+        ["db", "after-restore", "--database-url", registry.settings.database_url, "--skip-lists", skip]
+    )
+    assert code == EXIT_USAGE
+    assert "--skip-lists" in capsys.readouterr().err
+
+
+def test_without_the_keystore_nothing_changes(
+    registry: Registry,
+    capsys: pytest.CaptureFixture[str],
+    cli_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    token = registry.token()
+    with TestClient(registry.app()) as client:
+        issued = issue(client, registry, token)
+        before = client.get(f"/status/{min(list_ids(issued))}").text
+    monkeypatch.setenv("AIGOV_KEYSTORE_PATH", str(tmp_path / "no-keys"))
+    code = main(["db", "after-restore", "--database-url", registry.settings.database_url])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert "(nothing changed)" in err
+    assert "Traceback" not in err
+    with TestClient(registry.app()) as client:
+        assert client.get(f"/status/{min(list_ids(issued))}").text == before
+    assert registry.count(Event) == registry.setup_events + 1
