@@ -20,6 +20,7 @@ from issuer import utc_now
 from registry import problems
 from registry.config import Settings
 from registry.db import AsyncPgReader, Checkpointer, LoopReader, make_engine
+from registry.highwater import Recorder
 from registry.lifecycle import Context
 from registry.limits import BodySizeLimit
 from registry.ratelimit import RateLimit, RateLimits, parse_networks
@@ -37,8 +38,11 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     key_cache: KeyCache | None = None,
     issuer_factory: IssuerFactory = build_issuer,
+    record_high_water: bool = False,
 ) -> FastAPI:
-    """The registry for `settings`. `clock`, `key_cache` and `issuer_factory` are for tests and embedding."""
+    """The registry for `settings`. `clock`, `key_cache` and `issuer_factory` are for tests and embedding;
+    `record_high_water` keeps the event log's high-water mark beside the keystores (registry.highwater), as
+    the server's workers do."""
     engine = make_engine(settings.database_url)
     signers = Signers(
         keystore_path=settings.keystore_path,
@@ -55,12 +59,17 @@ def create_app(
     checkpointer = Checkpointer.for_url(settings.database_url)
     ctx = Context(policy=policy, signers=signers, clock=clock)
     refresher = Refresher(engine, ctx)
+    recorder = Recorder(engine, settings.high_water_path) if record_high_water else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if checkpointer is not None:
             checkpointer.start()
+        if recorder is not None:
+            recorder.start()
         yield
+        if recorder is not None:
+            recorder.stop()
         refresher.close()
         if checkpointer is not None:
             checkpointer.stop()
@@ -142,4 +151,4 @@ class RegistryApp(FastAPI):
 
 def create_app_from_env() -> FastAPI:
     """The app for `aigov serve` workers: settings from AIGOV_* environment variables."""
-    return create_app(Settings())
+    return create_app(Settings(), record_high_water=True)

@@ -80,6 +80,8 @@ class Settings(DatabaseSettings):
     rate_limit_auth_failures_burst: Annotated[int, Field(ge=1)] = 10
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; none by default.
     rate_limit_trusted_proxies: list[str] = []
+    # Where the event log's high-water marks are kept (registry.highwater); default: beside the keystores.
+    high_water_file: Path | None = None
 
     @field_validator("public_url")
     @classmethod
@@ -140,6 +142,10 @@ class Settings(DatabaseSettings):
         if self.rate_limit_enabled is None:
             return self.environment != "development"
         return self.rate_limit_enabled
+
+    @property
+    def high_water_path(self) -> Path:
+        return self.high_water_file or self.keystore_path / ".high-water-marks.json"
 
     def passphrase(self) -> bytes:
         """The keystore passphrase as bytes, for keys.Keystore."""

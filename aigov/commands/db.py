@@ -202,6 +202,7 @@ def run_after_restore(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session
 
+    from registry import highwater
     from registry.config import Settings
     from registry.db import make_engine
     from registry.errors import RegistryError
@@ -234,10 +235,17 @@ def run_after_restore(args: argparse.Namespace) -> int:
                 now=datetime.now(UTC),
                 skip=skip,
             )
+            # The fenced head is now what the server compares with (registry.highwater): it may start.
+            highwater.record(settings.high_water_path, highwater.current(session), force=True)
     except (SchemaNotCurrentError, RegistryError) as e:
         raise UsageError(f"{e} (nothing changed)") from e
     except SQLAlchemyError as e:
         raise UsageError(f"database error: {describe(e)} (nothing changed)") from e
+    except OSError as e:
+        raise UsageError(
+            f"the database was fenced, but its high-water mark could not be recorded: {e}; `aigov serve` "
+            "will refuse to start until it is (run this command again: fencing twice is harmless)"
+        ) from e
     finally:
         engine.dispose()
     if report.first_new_list is None:

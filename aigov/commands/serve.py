@@ -58,7 +58,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
+    from sqlmodel import Session
 
+    from registry import highwater
     from registry.config import Settings
     from registry.db import make_engine
     from registry.migrate import SchemaNotCurrentError, check_current
@@ -68,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
     try:
         check_current(engine)
-    except SchemaNotCurrentError as e:
+        with Session(engine) as session:
+            highwater.check(session, settings.high_water_path)
+    except (SchemaNotCurrentError, highwater.RolledBackError) as e:
         raise UsageError(f"refusing to start: {e}") from e
     except SQLAlchemyError as e:
         raise UsageError(f"refusing to start: cannot read the database: {describe(e)}") from e

@@ -346,10 +346,16 @@ def accredited() -> bool:
 
 
 @pytest.fixture
-def registry(
-    database_url: str, keystore_root: Path, key_cache: KeyCache, fixed_clock: FixedClock, accredited: bool
+def registry(  # noqa: PLR0917 - pytest passes fixtures by name
+    database_url: str,
+    keystore_root: Path,
+    key_cache: KeyCache,
+    fixed_clock: FixedClock,
+    accredited: bool,
+    tmp_path: Path,
 ) -> Iterator[Registry]:
-    settings = make_settings(database_url, keystore_root)
+    # Each test its own high-water marks: tests replay one fixed-clock history on one PostgreSQL database.
+    settings = make_settings(database_url, keystore_root, high_water_file=tmp_path / "high-water-marks.json")
     engine = make_engine(database_url, pool_size=2, max_overflow=5)
     now = fixed_clock()
     with Session(engine, expire_on_commit=False) as session:

@@ -8,6 +8,7 @@ credentials the backup holds keep working.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from aigov.cli import EXIT_OK, EXIT_USAGE, main
+from registry import highwater
 from registry.app import create_app
 from registry.db import make_engine
 from registry.eventlog import verify_chain
@@ -43,6 +45,7 @@ def cli_env(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIGOV_KEY_PASSPHRASE", settings.key_passphrase.get_secret_value())
     monkeypatch.setenv("AIGOV_PUBLIC_URL", settings.public_url)
     monkeypatch.setenv("AIGOV_ENVIRONMENT", settings.environment)
+    monkeypatch.setenv("AIGOV_HIGH_WATER_FILE", str(settings.high_water_path))
 
 
 @pytest.fixture
@@ -226,3 +229,91 @@ def test_without_the_keystore_nothing_changes(
     with TestClient(registry.app()) as client:
         assert client.get(f"/status/{min(list_ids(issued))}").text == before
     assert registry.count(Event) == registry.setup_events + 1
+
+
+def head(url: str) -> highwater.Mark:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            return highwater.current(session)
+    finally:
+        engine.dispose()
+
+
+def rolled_back(url: str, registry: Registry) -> str | None:
+    """Why `aigov serve` would refuse the database of `url`, or None."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            highwater.check(session, registry.settings.high_water_path)
+    except highwater.RolledBackError as e:
+        return str(e)
+    finally:
+        engine.dispose()
+    return None
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_server_refuses_a_database_that_went_back_in_time_until_it_is_fenced(
+    registry: Registry, backup: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = registry.token()
+    restored_url = backup()
+    with TestClient(registry.app(record_high_water=True)) as client:  # as `aigov serve` runs it
+        issue(client, registry, token)
+        issue(client, registry, token)
+    original = head(registry.settings.database_url)
+    recorded = highwater.read(registry.settings.high_water_path, str(original.first))
+    assert recorded == original  # recorded at shutdown
+    assert rolled_back(registry.settings.database_url, registry) is None
+
+    capsys.readouterr()
+    monkeypatch.setenv("AIGOV_DATABASE_URL", restored_url)
+
+    def started(*_: object, **__: object) -> None:
+        pytest.fail("aigov serve started on a database that went back in time")
+
+    monkeypatch.setattr("uvicorn.run", started)
+    assert main(["serve"]) == EXIT_USAGE  # refused before it listens
+    behind = head(restored_url).seq
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: refusing to start: the database went back in time (its event log ends at event {behind}, but "
+        f"this registry had recorded event {original.seq}): it was restored from a backup or lost its last "
+        "commits. Credentials issued since then exist but are unknown to it; run `aigov db after-restore` "
+        "(README, Restoring) before starting the server"
+    )
+
+    assert main(["db", "after-restore", "--database-url", restored_url]) == EXIT_OK
+    assert rolled_back(restored_url, registry) is None  # fenced: it starts
+    # The database the restore replaced is now the other branch of the fork: it must not come back either.
+    assert "the log forked" in str(rolled_back(registry.settings.database_url, registry))
+
+
+def test_a_mark_never_moves_back_unless_forced(tmp_path: Path) -> None:
+    path = tmp_path / "marks.json"
+    highwater.record(path, highwater.Mark(first="a" * 64, seq=9, hash="b" * 64))
+    highwater.record(path, highwater.Mark(first="a" * 64, seq=4, hash="c" * 64))  # a slower worker
+    assert highwater.read(path, "a" * 64) == highwater.Mark(first="a" * 64, seq=9, hash="b" * 64)
+    highwater.record(path, highwater.Mark(first="a" * 64, seq=4, hash="c" * 64), force=True)
+    assert highwater.read(path, "a" * 64) == highwater.Mark(first="a" * 64, seq=4, hash="c" * 64)
+    highwater.record(path, highwater.Mark(first=None, seq=0, hash="0" * 64))  # an empty log: nothing to mark
+    assert list(json.loads(path.read_text())) == ["a" * 64]
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("content", ["", "{", "[1, 2]", '{"' + "a" * 64 + '": {"seq": "9"}}'])
+def test_an_unreadable_marks_file_is_no_mark(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "marks.json"
+    path.write_text(content)
+    assert highwater.read(path, "a" * 64) is None
+
+
+def test_a_mark_that_cannot_be_written_is_logged_and_the_registry_serves_on(
+    registry: Registry, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry.settings = registry.settings.model_copy(
+        update={"high_water_file": tmp_path / "no-such-directory" / "marks.json"}
+    )
+    with TestClient(registry.app(record_high_water=True)) as client:
+        issue(client, registry, registry.token())
+    assert "cannot record the high-water mark" in caplog.text

@@ -119,6 +119,7 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
             "AIGOV_KEY_PASSPHRASE": settings.key_passphrase.get_secret_value(),
             "AIGOV_ENVIRONMENT": settings.environment,
             "AIGOV_RATE_LIMIT_ENABLED": "false",
+            "AIGOV_HIGH_WATER_FILE": str(settings.high_water_path),
             **extra,
         }
     )
