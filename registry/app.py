@@ -9,6 +9,7 @@ anything else (when it can); then Starlette's error handler and FastAPI's own la
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -69,7 +70,7 @@ def create_app(
             recorder.start()
         yield
         if recorder is not None:
-            recorder.stop()
+            await asyncio.to_thread(recorder.stop)  # a database that is down must not hold up the loop
         refresher.close()
         if checkpointer is not None:
             checkpointer.stop()

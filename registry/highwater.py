@@ -14,11 +14,13 @@ detected, nor one to before the first event.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,12 +43,17 @@ class Mark:
     seq: int
     hash: str
 
-    def entry(self) -> dict[str, object]:
-        return {"seq": self.seq, "hash": self.hash}
+
+class HighWaterError(Exception):
+    """Why `aigov serve` must not start on this database (one line, for the operator)."""
 
 
-class RolledBackError(Exception):
+class RolledBackError(HighWaterError):
     """The database's event log is behind (or forked from) what this registry recorded of it."""
+
+
+class UnreadableMarksError(HighWaterError):
+    """The marks file exists but cannot be read: the check fails closed rather than pass on no evidence."""
 
 
 def current(session: Session) -> Mark:
@@ -55,52 +62,97 @@ def current(session: Session) -> Mark:
     return Mark(first=first, seq=head.seq, hash=head.hash)
 
 
-def _load(path: Path) -> dict[str, object]:
+def _load(path: Path) -> dict[str, Mark]:
+    """Every recorded mark by first event hash; {} if there is no file. UnreadableMarksError if the file or an
+    entry cannot be read: a file damaged by the same failure that rolled the database back is no all-clear."""
     try:
-        marks = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as e:
-        logger.warning("cannot read the high-water marks in %s: %s", path, e)
-        return {}
-    return marks if isinstance(marks, dict) else {}
+    except (OSError, UnicodeDecodeError) as e:
+        raise _unreadable(path, str(e)) from e
+    try:
+        entries = json.loads(text)
+    except ValueError as e:
+        raise _unreadable(path, f"not JSON: {e}") from e
+    if not isinstance(entries, dict):
+        raise _unreadable(path, "not a JSON object")
+    marks = {}
+    for first, entry in entries.items():
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("seq"), int)
+            and isinstance(entry.get("hash"), str)
+        ):
+            raise _unreadable(path, f"the entry {first!r} is not {{'seq': int, 'hash': str}}")
+        marks[first] = Mark(first=first, seq=entry["seq"], hash=entry["hash"])
+    return marks
+
+
+def _unreadable(path: Path, why: str) -> UnreadableMarksError:
+    return UnreadableMarksError(
+        f"cannot read the high-water marks in {path} ({why}); if the database may have gone back in time, run "
+        "`aigov db after-restore`; otherwise move the file away (AIGOV_HIGH_WATER_FILE names it)"
+    )
 
 
 def read(path: Path, first: str) -> Mark | None:
     """The mark recorded for the history that starts with event `first`; None if there is none."""
-    entry = _load(path).get(first)
-    if (
-        not isinstance(entry, dict)
-        or not isinstance(entry.get("seq"), int)
-        or not isinstance(entry.get("hash"), str)
-    ):
-        return None
-    return Mark(first=first, seq=entry["seq"], hash=entry["hash"])
+    return _load(path).get(first)
 
 
 def record(path: Path, mark: Mark, *, force: bool = False) -> None:
-    """Record `mark`, atomically (a temporary file renamed into place). A mark never moves back (several workers
-    record), unless `force`: after a fence, the fenced head is the new truth. An empty log is not recorded."""
+    """Record `mark`, durably and atomically (a temporary file synced and renamed into place, under a lock:
+    several workers record). A mark never moves back, unless `force`: after a fence, the fenced head is the
+    new truth. An empty log is not recorded; an unreadable file is never overwritten (UnreadableMarksError)."""
     if mark.first is None:
         return
-    marks = _load(path)
-    known = read(path, mark.first)
-    if known is not None and known.seq >= mark.seq and not force:
-        return
-    marks[mark.first] = mark.entry()
+    with _locked(path):
+        marks = _load(path)
+        known = marks.get(mark.first)
+        if known is not None and known.seq >= mark.seq and not force:
+            return
+        marks[mark.first] = mark
+        _replace(path, {first: {"seq": m.seq, "hash": m.hash} for first, m in sorted(marks.items())})
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on a file beside `path` (the file itself is replaced, so cannot carry the lock)."""
+    # Read-only suffices for flock, so a lock file another user created still serves.
+    descriptor = os.open(f"{path}.lock", os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _replace(path: Path, content: object) -> None:
     descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(marks, out, indent=2, sort_keys=True)
+            json.dump(content, out, indent=2)
+            out.flush()
+            os.fsync(out.fileno())
+        # Readable by all (event hashes are public: /api/v1/events): a server running as another user than
+        # the operator who ran `aigov db after-restore` must still read it.
+        os.chmod(name, 0o644)
         os.replace(name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(name)
         raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename survives a power failure too
+    finally:
+        os.close(directory)
 
 
 def check(session: Session, path: Path) -> None:
-    """RolledBackError if the database lost events recorded in `path` for its history (see the module doc)."""
+    """RolledBackError if the database lost events recorded in `path` for its history (see the module doc);
+    UnreadableMarksError if `path` cannot be read."""
     now = current(session)
     recorded = None if now.first is None else read(path, now.first)
     if recorded is None:
@@ -132,9 +184,12 @@ class Recorder:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the thread and record once more (unless the thread is still busy recording)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+            if self._thread.is_alive():
+                return
         self.record_now()
 
     def record_now(self) -> None:
@@ -142,7 +197,7 @@ class Recorder:
             with Session(self._engine) as session:
                 mark = current(session)
             record(self._path, mark)
-        except (OSError, sa.exc.SQLAlchemyError) as e:  # a read-only keystore, a database that is down
+        except (OSError, HighWaterError, sa.exc.SQLAlchemyError) as e:  # read-only directory, database down
             logger.warning("cannot record the high-water mark in %s: %s", self._path, e)
 
     def _run(self) -> None:

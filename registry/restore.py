@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from registry import statuslists
 from registry.db import write_transaction
-from registry.errors import SigningUnavailableError
+from registry.errors import RegistryError, SigningUnavailableError
 from registry.eventlog import append_event
 from registry.models import Action, CertificationBody, StatusList, StatusPurpose
 from registry.signers import Signers
@@ -39,14 +39,19 @@ from registry.statuslists import ListPolicy
 DEFAULT_SKIP = 10_000
 
 
+class NothingToAnchorError(RegistryError):
+    """On SQLite, a fence needs at least one body that can sign to number new lists past the lost ones."""
+
+
 @dataclass(frozen=True, slots=True)
 class FenceReport:
-    """What `fence_restored` did: lists closed, indices marked revoked, and the first list number it started."""
+    """What `fence_restored` did: lists closed, indices marked revoked, bodies fenced (each with new lists and a
+    `restored` event), and the first list number it started."""
 
     closed: int
     revoked: int
     bodies: int
-    first_new_list: int | None
+    first_new_list: int
 
 
 def fence_restored(
@@ -64,9 +69,20 @@ def fence_restored(
             assert list_id is not None  # noqa: S101  # stored rows
             by_body[issuer_id].append(list_id)
             highest = max(highest, list_id)
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:  # lists started after the backup were numbered from the sequence, which may be ahead
+            highest = max(highest, _sequence_value(connection))
         next_id = highest + skip
         first_new, revoked = next_id, 0
-        for body, ids in _bodies(session, signers, by_body):
+        fenced = _bodies(session, signers, by_body)
+        if not fenced and not postgres:
+            raise NothingToAnchorError(
+                "no status list, and no certification body that can sign: nothing can hold new list numbers "
+                "past those started after the backup (SQLite numbers a new list from the highest it holds). "
+                "Create the registry's certification bodies (`aigov admin create-issuer`: a body's keystore "
+                "from before the restore is used again) and run this again"
+            )
+        for body, ids in fenced:
             signer = signers.for_body(session, body)
             for list_id in ids:
                 revoked += statuslists.close(
@@ -94,17 +110,34 @@ def fence_restored(
                 reason="restored from a backup: lists closed, indices no known credential holds marked revoked",
                 payload={"closedLists": ids, "newLists": started},
             )
-        if connection.dialect.name == "postgresql":  # an explicit id does not move the sequence: move it
+        if postgres:  # an explicit id does not move the sequence: move it
             connection.execute(
-                sa.text("SELECT setval(pg_get_serial_sequence('status_lists', 'id'), :last)"),
-                {"last": max(next_id - 1, skip)},
+                sa.text("SELECT setval(CAST(:sequence AS regclass), :last)"),
+                {"sequence": _sequence(connection), "last": next_id - 1},
             )
     return FenceReport(
         closed=len(lists),
         revoked=revoked,
-        bodies=len(by_body),
-        first_new_list=first_new if next_id > first_new else None,
+        bodies=len(fenced),
+        first_new_list=first_new,
     )
+
+
+def _sequence(connection: sa.Connection) -> str:
+    name = connection.execute(sa.text("SELECT pg_get_serial_sequence('status_lists', 'id')")).scalar_one()
+    if name is None:  # pragma: no cover - the migrations make the column serial
+        raise RuntimeError("status_lists.id has no sequence")
+    return str(name)
+
+
+def _sequence_value(connection: sa.Connection) -> int:
+    """The last number the status list sequence gave (0 if none): lists created in transactions that rolled
+    back, and lists created after the backup, may have taken numbers above the highest stored."""
+    sequence = _sequence(connection)
+    last, called = connection.execute(
+        sa.text(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608 - a name PostgreSQL gave
+    ).one()
+    return int(last) if called else 0
 
 
 def _bodies(

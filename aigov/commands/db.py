@@ -65,8 +65,8 @@ def register(subparsers: Any) -> None:
         "closed to new indices, every index of a revocation list that no known credential holds is marked "
         "revoked (a lost credential verifies as revoked, so re-issue it), and new lists are numbered past "
         "those the backup may not know. Revocations and suspensions made after the backup are not restored: "
-        "make them again. Needs the keystore and its passphrase (the lists are re-signed). Exit: 0 done, 3 not "
-        "done (nothing changed).",
+        "make them again. Needs the keystore and its passphrase (the lists are re-signed). Exit: 0 done, 1 fenced "
+        "but the high-water mark not recorded (`aigov serve` would refuse to start), 3 not done (nothing changed).",
     )
     after_restore.add_argument(
         "--skip-lists",
@@ -205,7 +205,7 @@ def run_after_restore(args: argparse.Namespace) -> int:
     from registry import highwater
     from registry.config import Settings
     from registry.db import make_engine
-    from registry.errors import RegistryError
+    from registry.errors import RegistryError, SigningUnavailableError
     from registry.migrate import SchemaNotCurrentError, check_current
     from registry.restore import DEFAULT_SKIP, fence_restored
     from registry.signers import Signers
@@ -235,22 +235,18 @@ def run_after_restore(args: argparse.Namespace) -> int:
                 now=datetime.now(UTC),
                 skip=skip,
             )
-            # The fenced head is now what the server compares with (registry.highwater): it may start.
-            highwater.record(settings.high_water_path, highwater.current(session), force=True)
+            head = highwater.current(session)
+    except SigningUnavailableError as e:
+        raise UsageError(
+            f"{e} (nothing changed): every body with status lists signs its fenced lists; give it an active key "
+            "(AIGOV_KEYSTORE=<keystore>/<slug> aigov keys rotate) and run this again"
+        ) from e
     except (SchemaNotCurrentError, RegistryError) as e:
         raise UsageError(f"{e} (nothing changed)") from e
     except SQLAlchemyError as e:
         raise UsageError(f"database error: {describe(e)} (nothing changed)") from e
-    except OSError as e:
-        raise UsageError(
-            f"the database was fenced, but its high-water mark could not be recorded: {e}; `aigov serve` "
-            "will refuse to start until it is (run this command again: fencing twice is harmless)"
-        ) from e
     finally:
         engine.dispose()
-    if report.first_new_list is None:
-        print("no status list and no certification body that can sign: nothing to fence", file=sys.stderr)
-        return EXIT_OK
     bodies = "1 certification body" if report.bodies == 1 else f"{report.bodies} certification bodies"
     print(f"status lists closed: {report.closed} (of {bodies})")
     print(f"indices that no known credential holds, marked revoked: {report.revoked:,}")
@@ -258,6 +254,18 @@ def run_after_restore(args: argparse.Namespace) -> int:
     print(
         "Re-issue the certificates issued after the backup; make its later revocations and suspensions again."
     )
+    try:
+        # The fenced head is now what `aigov serve` compares with (registry.highwater): it may start.
+        highwater.record(settings.high_water_path, head, force=True)
+    except (OSError, highwater.HighWaterError) as e:
+        print(
+            f"error: the database is fenced, but its high-water mark could not be recorded in "
+            f"{settings.high_water_path} (AIGOV_HIGH_WATER_FILE): {e}. `aigov serve` refuses to start until it "
+            "is: make the file writable (or move a damaged one away) and run this again (a second fence only "
+            "uses more list numbers)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
     return EXIT_OK
 
 

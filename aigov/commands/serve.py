@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         check_current(engine)
         with Session(engine) as session:
             highwater.check(session, settings.high_water_path)
-    except (SchemaNotCurrentError, highwater.RolledBackError) as e:
+    except (SchemaNotCurrentError, highwater.HighWaterError) as e:
         raise UsageError(f"refusing to start: {e}") from e
     except SQLAlchemyError as e:
         raise UsageError(f"refusing to start: cannot read the database: {describe(e)}") from e

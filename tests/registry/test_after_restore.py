@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from aigov.cli import EXIT_OK, EXIT_USAGE, main
+from aigov.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from registry import highwater
 from registry.app import create_app
 from registry.db import make_engine
@@ -187,8 +188,11 @@ def test_a_backup_from_before_the_first_issuance_still_numbers_new_lists_past_th
     acme = registry.token()  # made after the backup: lost with it
     with TestClient(registry.app()) as client:
         lost = issue(client, registry, acme)
+    capsys.readouterr()
     assert main(["db", "after-restore", "--database-url", restored_url, "--skip-lists", "50"]) == EXIT_OK
-    assert "new lists start at number 50" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "status lists closed: 0 (of 2 certification bodies)"  # each gets new lists all the same
+    assert out[2] == "new lists start at number 50"
     settings = restored_settings(registry, restored_url)
     with TestClient(create_app(settings, clock=registry.clock, key_cache=registry.key_cache)) as client:
         for list_id in list_ids(lost):
@@ -298,14 +302,86 @@ def test_a_mark_never_moves_back_unless_forced(tmp_path: Path) -> None:
     assert highwater.read(path, "a" * 64) == highwater.Mark(first="a" * 64, seq=4, hash="c" * 64)
     highwater.record(path, highwater.Mark(first=None, seq=0, hash="0" * 64))  # an empty log: nothing to mark
     assert list(json.loads(path.read_text())) == ["a" * 64]
-    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.stat().st_mode & 0o777 == 0o644  # event hashes are public; the server may run as another user
 
 
-@pytest.mark.parametrize("content", ["", "{", "[1, 2]", '{"' + "a" * 64 + '": {"seq": "9"}}'])
-def test_an_unreadable_marks_file_is_no_mark(tmp_path: Path, content: str) -> None:
+def test_workers_recording_at_once_never_move_a_mark_back(tmp_path: Path) -> None:
     path = tmp_path / "marks.json"
-    path.write_text(content)
-    assert highwater.read(path, "a" * 64) is None
+
+    def worker(parity: int) -> None:
+        for seq in range(parity, 200, 2):
+            highwater.record(path, highwater.Mark(first="a" * 64, seq=seq, hash=f"{seq:064d}"))
+
+    threads = [threading.Thread(target=worker, args=(parity,)) for parity in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert highwater.read(path, "a" * 64) == highwater.Mark(first="a" * 64, seq=199, hash=f"{199:064d}")
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "{", "[1, 2]", '{"' + "a" * 64 + '": {"seq": "9"}}', "\udcff".encode("utf-8", "surrogatepass")],
+)
+def test_an_unreadable_marks_file_stops_the_server_and_is_never_overwritten(
+    registry: Registry, content: str | bytes
+) -> None:
+    path = registry.settings.high_water_path
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(
+        highwater.UnreadableMarksError, match=r"cannot read the high-water marks in .*after-restore"
+    ):
+        highwater.read(path, "a" * 64)
+    with pytest.raises(highwater.UnreadableMarksError):  # what `aigov serve` runs: it fails closed
+        rolled_back(registry.settings.database_url, registry)
+    with pytest.raises(highwater.UnreadableMarksError):
+        highwater.record(path, head(registry.settings.database_url))
+    assert path.read_bytes() == (content if isinstance(content, bytes) else content.encode())
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_fence_whose_mark_cannot_be_recorded_says_so_and_the_server_stays_stopped(
+    registry: Registry, backup: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    restored_url = backup()
+    registry.settings.high_water_path.mkdir()  # a directory where the file should be
+    capsys.readouterr()
+    assert main(["db", "after-restore", "--database-url", restored_url]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "the database is fenced, but its high-water mark could not be recorded" in err
+    assert "AIGOV_HIGH_WATER_FILE" in err
+    assert head(restored_url).seq == registry.setup_events + 2  # fenced all the same: a restored event each
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_with_no_body_that_can_sign_sqlite_refuses_and_postgresql_moves_its_sequence(
+    registry: Registry,
+    backup: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    restored_url = backup()
+    monkeypatch.setenv("AIGOV_KEYSTORE_PATH", str(tmp_path / "no-keys"))
+    capsys.readouterr()
+    code = main(["db", "after-restore", "--database-url", restored_url, "--skip-lists", "70"])
+    if (
+        not registry.is_postgres
+    ):  # SQLite numbers a new list from the highest row: nothing could hold the floor
+        assert code == EXIT_USAGE
+        assert "nothing can hold new list numbers" in capsys.readouterr().err
+        assert head(restored_url).seq == registry.setup_events
+        return
+    assert code == EXIT_OK
+    assert "new lists start at number 70" in capsys.readouterr().out
+    settings = restored_settings(registry, restored_url)
+    with TestClient(create_app(settings, clock=registry.clock, key_cache=registry.key_cache)) as client:
+        again = issue(client, registry, token_in(restored_url, registry.acme, registry))
+        assert min(list_ids(again)) >= 70
 
 
 def test_a_mark_that_cannot_be_written_is_logged_and_the_registry_serves_on(
