@@ -30,6 +30,7 @@ from registry import statuslists
 from registry.db import write_transaction
 from registry.errors import RegistryError, SigningUnavailableError
 from registry.eventlog import append_event
+from registry.identity import issuer_did
 from registry.models import Action, CertificationBody, StatusList, StatusPurpose
 from registry.signers import Signers
 from registry.statuslists import ListPolicy
@@ -37,6 +38,10 @@ from registry.statuslists import ListPolicy
 # How many list numbers are left unused after the highest the restored database holds: a registry would have to
 # start this many lists (≥ 131,072 entries each) between the backup and the restore to run past it.
 DEFAULT_SKIP = 10_000
+
+
+class WrongPublicUrlError(RegistryError):
+    """The settings name another registry than the database's bodies do."""
 
 
 class NothingToAnchorError(RegistryError):
@@ -83,6 +88,11 @@ def fence_restored(
                 "from before the restore is used again) and run this again"
             )
         for body, ids in fenced:
+            if body.did != issuer_did(policy.public_url, body.slug):
+                raise WrongPublicUrlError(
+                    f"the public URL is {policy.public_url}, but {body.slug} is {body.did}: its lists would be "
+                    "signed under the wrong URLs; set AIGOV_PUBLIC_URL to the registry's own"
+                )
             signer = signers.for_body(session, body)
             for list_id in ids:
                 revoked += statuslists.close(

@@ -393,3 +393,18 @@ def test_a_mark_that_cannot_be_written_is_logged_and_the_registry_serves_on(
     with TestClient(registry.app(record_high_water=True)) as client:
         issue(client, registry, registry.token())
     assert "cannot record the high-water mark" in caplog.text
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_another_public_url_is_refused_before_anything_is_signed(
+    registry: Registry, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with TestClient(registry.app()) as client:
+        issue(client, registry, registry.token())
+    monkeypatch.setenv("AIGOV_PUBLIC_URL", "https://elsewhere.example")
+    capsys.readouterr()
+    assert main(["db", "after-restore", "--database-url", registry.settings.database_url]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "the public URL is https://elsewhere.example, but acme-cb is did:web:" in err
+    assert "(nothing changed)" in err
+    assert registry.count(Event) == registry.setup_events + 1
