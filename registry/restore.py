@@ -12,9 +12,11 @@ rows but the credentials they described, which exist (their holders have them):
 that no known credential holds as revoked (so a credential the restore lost verifies as revoked, never as
 valid: it must be re-issued), re-signs those lists, and starts each body's next lists numbered `skip` past the
 highest list it knows, so that none takes the URL of a lost one (those answer 404: status unknown). One
-`restored` event per body records it, where the event log forked. All in one transaction.
+`restored` event per body records it, where the event log forked. Every API token is revoked (unless asked
+not to): one revoked after the backup would work again. All in one transaction.
 
-What no fence can bring back: revocations and suspensions made after the backup. They must be made again.
+What no fence can bring back: revocations and suspensions made after the backup, and accreditation decisions.
+They must be made again.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from registry.db import write_transaction
 from registry.errors import RegistryError, SigningUnavailableError
 from registry.eventlog import append_event
 from registry.identity import issuer_did
-from registry.models import Action, CertificationBody, StatusList, StatusPurpose
+from registry.models import Action, ApiToken, CertificationBody, StatusList, StatusPurpose
 from registry.signers import Signers
 from registry.statuslists import ListPolicy
 
@@ -57,12 +59,21 @@ class FenceReport:
     revoked: int
     bodies: int
     first_new_list: int
+    tokens_revoked: int
 
 
 def fence_restored(
-    *, session: Session, signers: Signers, policy: ListPolicy, now: datetime, skip: int = DEFAULT_SKIP
+    *,
+    session: Session,
+    signers: Signers,
+    policy: ListPolicy,
+    now: datetime,
+    skip: int = DEFAULT_SKIP,
+    revoke_tokens: bool = True,
 ) -> FenceReport:
-    """Fence the restored database of `session` (see the module doc), in one write transaction."""
+    """Fence the restored database of `session` (see the module doc), in one write transaction. With
+    `revoke_tokens`, every API token still active is revoked too: one revoked after the backup (a leaked one,
+    say) would otherwise work again, and the database cannot tell which."""
     if skip < 1:
         raise ValueError("skip must be at least 1")
     with write_transaction(session):
@@ -120,6 +131,12 @@ def fence_restored(
                 reason="restored from a backup: lists closed, indices no known credential holds marked revoked",
                 payload={"closedLists": ids, "newLists": started},
             )
+        tokens = 0
+        if revoke_tokens:
+            revoked_tokens = connection.execute(
+                sa.update(ApiToken).where(col(ApiToken.revoked_at).is_(None)).values(revoked_at=now)
+            )
+            tokens = int(revoked_tokens.rowcount)
         if postgres:  # an explicit id does not move the sequence: move it
             connection.execute(
                 sa.text("SELECT setval(CAST(:sequence AS regclass), :last)"),
@@ -130,6 +147,7 @@ def fence_restored(
         revoked=revoked,
         bodies=len(fenced),
         first_new_list=first_new,
+        tokens_revoked=tokens,
     )
 
 

@@ -63,8 +63,8 @@ def register(subparsers: Any) -> None:
         description="Run once on a database restored from a backup, before starting the server. Credentials "
         "issued after the backup exist but the restored registry does not know them: every status list is "
         "closed to new indices, every index of a revocation list that no known credential holds is marked "
-        "revoked (a lost credential verifies as revoked, so re-issue it), and new lists are numbered past "
-        "those the backup may not know. Revocations and suspensions made after the backup are not restored: "
+        "revoked (a lost credential verifies as revoked, so re-issue it), new lists are numbered past "
+        "those the backup may not know, and every API token is revoked (unless --keep-tokens). Revocations and suspensions made after the backup are not restored: "
         "make them again. Needs the keystore and its passphrase (the lists are re-signed). Exit: 0 done, 1 fenced "
         "but the high-water mark not recorded (`aigov serve` would refuse to start), 3 not done (nothing changed).",
     )
@@ -74,6 +74,11 @@ def register(subparsers: Any) -> None:
         default=None,
         metavar="N",
         help="list numbers left unused after the highest the database holds (default 10,000)",
+    )
+    after_restore.add_argument(
+        "--keep-tokens",
+        action="store_true",
+        help="leave API tokens active (by default all are revoked: one revoked after the backup would work again)",
     )
     after_restore.set_defaults(handler=run_after_restore)
 
@@ -234,6 +239,7 @@ def run_after_restore(args: argparse.Namespace) -> int:
                 policy=ListPolicy.of(settings),
                 now=datetime.now(UTC),
                 skip=skip,
+                revoke_tokens=not args.keep_tokens,
             )
             head = highwater.current(session)
     except SigningUnavailableError as e:
@@ -251,6 +257,8 @@ def run_after_restore(args: argparse.Namespace) -> int:
     print(f"status lists closed: {report.closed} (of {bodies})")
     print(f"indices that no known credential holds, marked revoked: {report.revoked:,}")
     print(f"new lists start at number {report.first_new_list}")
+    if not args.keep_tokens:
+        print(f"API tokens revoked: {report.tokens_revoked} (make new ones: aigov admin create-token)")
     print(
         "Re-issue the certificates issued after the backup; make its later revocations and suspensions again."
     )

@@ -123,6 +123,7 @@ def test_credentials_the_restore_lost_verify_as_revoked_and_their_lists_are_neve
         "status lists closed: 2 (of 1 certification body)",
         "indices that no known credential holds, marked revoked: 131,071",
         f"new lists start at number {first_new}",
+        "API tokens revoked: 2 (make new ones: aigov admin create-token)",
         "Re-issue the certificates issued after the backup; make its later revocations and suspensions again.",
     ]
 
@@ -136,8 +137,13 @@ def test_credentials_the_restore_lost_verify_as_revoked_and_their_lists_are_neve
             assert client.get(f"/status/{list_id}").status_code == 404
         assert check(client, registry, lost_elsewhere)[0] is Verdict.INDETERMINATE
 
+        # Tokens the backup holds are revoked: one revoked after the backup would otherwise work again.
+        refused = client.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(acme))
+        assert refused.status_code == 401, refused.text
+        acme, other = (token_in(restored_url, body, registry) for body in (registry.acme, registry.other))
+
         # New credentials go to new lists, numbered past every list the lost period may have started.
-        again = issue(client, registry, acme)  # a token the backup holds
+        again = issue(client, registry, acme)
         assert list_ids(again) == {first_new, first_new + 1}
         assert check(client, registry, again)[0] is Verdict.VALID
         fresh = issue(client, registry, other)
@@ -408,3 +414,16 @@ def test_another_public_url_is_refused_before_anything_is_signed(
     assert "the public URL is https://elsewhere.example, but acme-cb is did:web:" in err
     assert "(nothing changed)" in err
     assert registry.count(Event) == registry.setup_events + 1
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_keep_tokens_leaves_them_active(registry: Registry, capsys: pytest.CaptureFixture[str]) -> None:
+    token = registry.token()
+    with TestClient(registry.app()) as client:
+        issue(client, registry, token)
+    assert (
+        main(["db", "after-restore", "--database-url", registry.settings.database_url, "--keep-tokens"]) == 0
+    )
+    assert "API tokens revoked" not in capsys.readouterr().out
+    with TestClient(registry.app()) as client:
+        issue(client, registry, token)
