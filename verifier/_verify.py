@@ -46,7 +46,10 @@ _ALLOWED_ALGS = {"EdDSA": Algorithm.EDDSA, "Ed25519": Algorithm.EDDSA, "ES256": 
 # DID Core §3.1 did-url syntax (method-specific-id chars, then an RFC 3986 fragment), ASCII only.
 _DID_URL = re.compile(r"did:[a-z0-9]+(:[A-Za-z0-9._%-]*)*:[A-Za-z0-9._%-]+#[A-Za-z0-9._~!$&'()*+,;=:@/?%-]+")
 _NUMERIC_DATES = ("iat", "nbf", "exp")
+# Enum members and .value are looked up through EnumType, ≈ 0.2 µs each here: the happy path uses constants.
 _PASSED = Outcome.PASSED
+_VALID = Verdict.VALID
+_SIGNATURE_VERIFIED = {alg: f"{alg.value} signature verified" for alg in Algorithm}
 # CheckResult is a NamedTuple; tuple.__new__ builds one without the Python-level __new__ namedtuple adds,
 # which matters for the dozen results of every verification.
 _new_check = tuple.__new__
@@ -140,7 +143,7 @@ class _Run:
                 break
         else:
             return VerificationResult(
-                Verdict.VALID, tuple(self.checks), _valid_summary(credential, self.issuer), credential
+                _VALID, tuple(self.checks), _valid_summary(credential, self.issuer), credential
             )
         outcomes = {c[1] for c in self.checks}
         if Outcome.FAILED in outcomes:
@@ -221,7 +224,7 @@ class _Run:
             return self.stop("key", unusable, problems.KEY_NOT_USABLE)
         self.issuer, self.key, self.signed_at = issuer, key, signed_at
         self.passed("key", f"pinned key of {issuer.name or issuer.id}{_key_state(key)}")
-        self.passed("signature", f"{alg.value} signature verified")
+        self.passed("signature", _SIGNATURE_VERIFIED[alg])
         return jws, legacy
 
     def claims(
