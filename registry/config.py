@@ -59,11 +59,23 @@ def check_database_url(url: str) -> str:
     return f"{scheme.lower()}://{rest}"  # SQLAlchemy looks drivers up by their lower-case names
 
 
-class Settings(DatabaseSettings):
+class StorageSettings(DatabaseSettings):
+    """Where the registry keeps things: its database, the keystores and the event log's high-water marks
+    (`aigov db check` reads the marks, never a key)."""
+
+    keystore_path: Path = Path("./var/keys")
+    # Where the event log's high-water marks are kept (registry.highwater); default: beside the keystores.
+    high_water_file: Path | None = None
+
+    @property
+    def high_water_path(self) -> Path:
+        return self.high_water_file or self.keystore_path / ".high-water-marks.json"
+
+
+class Settings(StorageSettings):
     """Everything the registry needs to know about its deployment."""
 
     public_url: str = "http://127.0.0.1:8000"
-    keystore_path: Path = Path("./var/keys")
     key_passphrase: SecretStr = SecretStr(DEVELOPMENT_PASSPHRASE)
     status_list_size: Annotated[int, Field(ge=MIN_STATUS_LIST_SIZE, multiple_of=8)] = MIN_STATUS_LIST_SIZE
     status_ttl_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 300
@@ -80,8 +92,6 @@ class Settings(DatabaseSettings):
     rate_limit_auth_failures_burst: Annotated[int, Field(ge=1)] = 10
     # Proxies (addresses or CIDR networks) whose X-Forwarded-For is believed; none by default.
     rate_limit_trusted_proxies: list[str] = []
-    # Where the event log's high-water marks are kept (registry.highwater); default: beside the keystores.
-    high_water_file: Path | None = None
 
     @field_validator("public_url")
     @classmethod
@@ -142,10 +152,6 @@ class Settings(DatabaseSettings):
         if self.rate_limit_enabled is None:
             return self.environment != "development"
         return self.rate_limit_enabled
-
-    @property
-    def high_water_path(self) -> Path:
-        return self.high_water_file or self.keystore_path / ".high-water-marks.json"
 
     def passphrase(self) -> bytes:
         """The keystore passphrase as bytes, for keys.Keystore."""

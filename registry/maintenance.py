@@ -29,6 +29,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, func, select
 
+from registry import highwater
 from registry.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     MissingDatabaseError,
@@ -325,9 +326,11 @@ def _read_only_engine(url: str | URL) -> Engine:
     return engine
 
 
-def check_database(*, engine: Engine) -> list[Check]:
+def check_database(*, engine: Engine, high_water: Path | None = None) -> list[Check]:
     """Every check that applies: on SQLite the file's integrity and the name search index; on both databases
-    the schema's revision and the event log's hash chain. A check that cannot run fails with the reason.
+    the schema's revision and the event log's hash chain; and, when the marks in `high_water` hold one for this
+    database's history, that its log still holds the event recorded there (registry.highwater: `aigov serve`
+    refuses a database that went back in time). A check that cannot run fails with the reason.
 
     On SQLite `PRAGMA integrity_check` reads every page (minutes for a database of gigabytes) inside one read
     transaction, which blocks no writer; the search index's check briefly holds the write lock and is rolled
@@ -337,6 +340,8 @@ def check_database(*, engine: Engine) -> list[Check]:
         planned.append(("integrity", lambda: _sqlite_integrity(engine)))
         planned.append(("search index", lambda: _fts_integrity(engine) if _has_fts(engine) else None))
     planned += [("schema", lambda: _schema(engine)), ("event chain", lambda: _chain(engine))]
+    if high_water is not None:
+        planned.append(("high-water mark", lambda: _high_water(engine, high_water)))
     return [check for name, run in planned if (check := _run(name, run)) is not None]
 
 
@@ -347,6 +352,19 @@ def _run(name: str, check: Callable[[], tuple[bool, str] | None]) -> Check | Non
     except SQLAlchemyError as e:
         return Check(name, False, f"cannot run the check: {_first_line(e)}")
     return None if found is None else Check(name, *found)
+
+
+def _high_water(engine: Engine, path: Path) -> tuple[bool, str] | None:
+    with Session(engine) as session:
+        try:
+            highwater.check(session, path)
+        except highwater.HighWaterError as e:
+            return False, str(e)
+        head = highwater.current(session)
+        recorded = None if head.first is None else highwater.read(path, head.first)
+    if recorded is None:
+        return None  # the server never recorded this history: nothing to compare
+    return True, f"event {recorded.seq}, recorded in {path}, is in the log (which is at {head.seq})"
 
 
 def _sqlite_integrity(engine: Engine) -> tuple[bool, str]:

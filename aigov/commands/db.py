@@ -51,8 +51,9 @@ def register(subparsers: Any) -> None:
         parents=[common],
         help="check the database's integrity, event hash chain and schema revision",
         description="On SQLite PRAGMA integrity_check and the name search index; on every database the event "
-        "log's hash chain and the schema revision. SQLite is opened read-only. Exit: 0 all pass, 1 one fails, "
-        "3 no database.",
+        "log's hash chain and the schema revision, and, once the server has recorded this database's history, "
+        "that the log still holds its high-water mark (AIGOV_HIGH_WATER_FILE, else beside AIGOV_KEYSTORE_PATH). "
+        "SQLite is opened read-only. Exit: 0 all pass, 1 one fails, 3 no database.",
     )
     check.set_defaults(handler=run_check)
 
@@ -278,6 +279,7 @@ def run_after_restore(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from registry.config import StorageSettings
     from registry.maintenance import MaintenanceError, check_database, open_database
 
     try:
@@ -285,7 +287,7 @@ def run_check(args: argparse.Namespace) -> int:
     except MaintenanceError as e:
         raise UsageError(str(e)) from e
     try:
-        checks = check_database(engine=engine)
+        checks = check_database(engine=engine, high_water=load_settings(StorageSettings).high_water_path)
     finally:
         engine.dispose()
     width = max(len(check.name) for check in checks)

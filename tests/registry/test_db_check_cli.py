@@ -18,13 +18,21 @@ import sqlalchemy as sa
 
 from aigov.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from issuer import CertificationDecision
-from registry import lifecycle
+from registry import highwater, lifecycle
 from registry.migrate import upgrade
 
 if TYPE_CHECKING:
     from conftest import Registry
 
 on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def marks_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where `aigov db check` looks for high-water marks: this test's own file (none unless a test writes it)."""
+    path = tmp_path / "high-water-marks.json"
+    monkeypatch.setenv("AIGOV_HIGH_WATER_FILE", str(path))
+    return path
 
 
 def check(capsys: pytest.CaptureFixture[str], url: str) -> tuple[int, list[str], str]:
@@ -181,3 +189,31 @@ def test_a_file_that_is_not_a_sound_database_fails_its_checks_without_a_trace(
     assert lines or err.startswith("error: ")
     assert all(line.startswith("✘") for line in lines), lines
     assert damaged.read_bytes() == content  # read-only: left as it was
+
+
+def test_the_high_water_mark_is_checked_once_the_server_has_recorded_one(
+    registry: Registry, capsys: pytest.CaptureFixture[str], marks_file: Path
+) -> None:
+    issue(registry)
+    with registry.session() as session:
+        head = highwater.current(session)
+    highwater.record(marks_file, head)
+    code, lines, _ = check(capsys, registry.settings.database_url)
+    assert code == EXIT_OK
+    assert lines[-1] == (
+        f"✔ high-water mark  event {head.seq}, recorded in {marks_file}, is in the log (which is at {head.seq})"
+    )
+
+    # A later event recorded, which the database no longer holds: it went back in time.
+    highwater.record(marks_file, highwater.Mark(first=head.first, seq=head.seq + 5, hash="f" * 64))
+    code, lines, _ = check(capsys, registry.settings.database_url)
+    assert code == EXIT_INVALID
+    assert lines[-1].startswith(
+        f"✘ high-water mark  the database went back in time (its event log ends at event {head.seq}, but this "
+        f"registry had recorded event {head.seq + 5})"
+    )
+
+    marks_file.write_text("{")  # a damaged marks file is no all-clear
+    code, lines, _ = check(capsys, registry.settings.database_url)
+    assert code == EXIT_INVALID
+    assert lines[-1].startswith(f"✘ high-water mark  cannot read the high-water marks in {marks_file}")
