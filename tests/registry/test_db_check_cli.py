@@ -63,12 +63,12 @@ def test_a_sound_database_passes(registry: Registry, capsys: pytest.CaptureFixtu
     assert (code, err) == (EXIT_OK, "")
     chain = f"{registry.setup_events + 2} events: every hash and link verifies, and so does the chain head"
     if registry.is_postgres:  # no SQLite checks
-        expected = ["✔ schema       at 0005, the head revision", f"✔ event chain  {chain}"]
+        expected = ["✔ schema       at 0006, the head revision", f"✔ event chain  {chain}"]
     else:
         expected = [
             "✔ integrity     PRAGMA integrity_check: ok",
             "✔ search index  credentials_fts matches the credentials it indexes",
-            "✔ schema        at 0005, the head revision",
+            "✔ schema        at 0006, the head revision",
             f"✔ event chain   {chain}",
         ]
     assert lines == expected
@@ -109,7 +109,7 @@ def test_a_schema_behind_the_head_fails(empty_database_url: str, capsys: pytest.
     sqlite = {} if empty_database_url.startswith("postgresql") else {"integrity": "✔", "search index": "✔"}
     assert marks(lines) == {**sqlite, "schema": "✘", "event chain": "✔"}
     assert [line.split(None, 2)[2] for line in lines if "schema" in line] == [
-        "the database is at 0004, this registry needs 0005: run `aigov db upgrade`"
+        "the database is at 0004, this registry needs 0006: run `aigov db upgrade`"
     ]
 
 
@@ -138,14 +138,14 @@ def test_a_damaged_sqlite_file_fails_integrity(
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         page_size = connection.execute("PRAGMA page_size").fetchone()[0]
         root = connection.execute(
-            "SELECT rootpage FROM sqlite_master WHERE name = 'ix_credentials_legal_name_en'"
+            "SELECT rootpage FROM sqlite_master WHERE name = 'ix_credentials_corporate_number'"
         ).fetchone()[0]
     connection.close()
     data = bytearray(path.read_bytes())
     start = (root - 1) * page_size
     page = bytes(data[start : start + page_size])
-    assert page.count(b"Damaged Index") == 1
-    data[start : start + page_size] = page.replace(b"Damaged Index", b"Dameged Index")
+    assert page.count(b"7000012050002") == 1  # the corporate number issue() gives
+    data[start : start + page_size] = page.replace(b"7000012050002", b"7000012050003")
     path.write_bytes(bytes(data))
 
     code, lines, _ = check(capsys, registry.settings.database_url)
