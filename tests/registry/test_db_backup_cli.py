@@ -342,7 +342,7 @@ def test_a_damaged_database_is_not_backed_up(
     issue(registry, name="Damaged Index Ltd.")
     registry.engine.dispose()
     source = Path(registry.settings.database_url.removeprefix("sqlite:///"))
-    corrupt_index(source, "ix_credentials_legal_name_en", b"Damaged Index", b"Dameged Index")
+    corrupt_index(source, "ix_credentials_corporate_number", b"7000012050002", b"7000012050003")
     out = tmp_path / "out"
     out.mkdir()
     one_line_error(
