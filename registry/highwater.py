@@ -193,8 +193,11 @@ class Recorder:
         self.record_now()
 
     def record_now(self) -> None:
+        """Record the head, after checking the database against the mark: a worker started on a database that
+        went back in time (by something else than `aigov serve`) must not record its forked history over it."""
         try:
             with Session(self._engine) as session:
+                check(session, self._path)
                 mark = current(session)
             record(self._path, mark)
         except (OSError, HighWaterError, sa.exc.SQLAlchemyError) as e:  # read-only directory, database down

@@ -427,3 +427,23 @@ def test_keep_tokens_leaves_them_active(registry: Registry, capsys: pytest.Captu
     assert "API tokens revoked" not in capsys.readouterr().out
     with TestClient(registry.app()) as client:
         issue(client, registry, token)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_worker_on_a_database_that_went_back_never_records_over_the_mark(
+    registry: Registry, backup: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    restored_url = backup()
+    with TestClient(registry.app(record_high_water=True)) as client:
+        for _ in range(3):
+            issue(client, registry, registry.token())
+    mark = head(registry.settings.database_url)
+    settings = restored_settings(registry, restored_url)
+    # Started without `aigov serve` (which would refuse), it writes events of its own: a forked history.
+    app = create_app(settings, clock=registry.clock, key_cache=registry.key_cache, record_high_water=True)
+    with TestClient(app) as client:
+        for _ in range(5):
+            issue(client, registry, token_in(restored_url, registry.acme, registry))
+    assert head(restored_url).seq > mark.seq
+    assert highwater.read(registry.settings.high_water_path, str(mark.first)) == mark
+    assert "the database went back in time" in caplog.text
