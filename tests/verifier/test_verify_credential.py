@@ -354,6 +354,12 @@ def test_a_generic_credential_with_several_subjects(world: Any) -> None:
             "Open Badges 3.0 context",
         ),
         ({"issuer.type": ["Organization"]}, "issuer 'type' must include Profile"),
+        # Each required type, by where it is checked (verifier._model spells the fast path out).
+        (
+            {"credentialSubject.type": ["Organization"]},
+            "credentialSubject 'type' must include AchievementSubject",
+        ),
+        ({"credentialSubject.achievement.type": ["Thing"]}, "achievement 'type' must include Achievement"),
         (
             {"credentialSchema.id": "https://registry.example/schemas/other.json"},
             "credentialSchema must be the aigov JsonSchema",
