@@ -45,14 +45,7 @@ def create_app(
     `record_high_water` keeps the event log's high-water mark beside the keystores (registry.highwater), as
     the server's workers do."""
     engine = make_engine(settings.database_url)
-    signers = Signers(
-        keystore_path=settings.keystore_path,
-        passphrase=settings.passphrase(),
-        public_url=settings.public_url,
-        clock=clock,
-        key_cache=key_cache,
-        factory=issuer_factory,
-    )
+    signers = Signers.of(settings, clock=clock, key_cache=key_cache, factory=issuer_factory)
     policy = ListPolicy.of(settings)
 
     reader = LoopReader.for_url(settings.database_url)

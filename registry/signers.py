@@ -17,8 +17,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from issuer import Issuer, IssuerIdentity, Scheme
+from issuer import Issuer, IssuerIdentity, Scheme, utc_now
 from keys import KeysError, Keystore, PublishedKey, SigningKey
+from registry.config import Settings
 from registry.errors import SigningUnavailableError
 from registry.identity import REGISTRY_KEYSTORE
 from registry.models import CertificationBody
@@ -107,6 +108,25 @@ class Signers:
         self._issuers: dict[int, tuple[Fingerprint, Issuer]] = {}
         self._published: dict[str, tuple[Fingerprint, list[PublishedKey]]] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        key_cache: KeyCache | None = None,
+        factory: IssuerFactory = build_issuer,
+    ) -> Signers:
+        """The signers of a deployment: its keystores, passphrase and public URL (server and CLI alike)."""
+        return cls(
+            keystore_path=settings.keystore_path,
+            passphrase=settings.passphrase(),
+            public_url=settings.public_url,
+            clock=clock,
+            key_cache=key_cache,
+            factory=factory,
+        )
 
     def keystore(self, name: str) -> Keystore:
         """The keystore of body `name` (its slug), or of the registry itself (REGISTRY_KEYSTORE)."""

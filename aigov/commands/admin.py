@@ -281,13 +281,7 @@ def _trust_context() -> tuple[Any, Any]:
     from registry.trustlist import TrustListPolicy
 
     settings = load_settings(Settings)
-    signers = Signers(
-        keystore_path=settings.keystore_path,
-        passphrase=settings.passphrase(),
-        public_url=settings.public_url,
-        clock=lambda: datetime.now(UTC),
-    )
-    return settings, (signers, TrustListPolicy(public_url=settings.public_url))
+    return settings, (Signers.of(settings), TrustListPolicy(public_url=settings.public_url))
 
 
 def run_accredit(args: argparse.Namespace) -> int:

@@ -224,12 +224,7 @@ def run_after_restore(args: argparse.Namespace) -> int:
     url = database_url(args)
     require_database(url)
     settings = settings.model_copy(update={"database_url": url})
-    signers = Signers(
-        keystore_path=settings.keystore_path,
-        passphrase=settings.passphrase(),
-        public_url=settings.public_url,
-        clock=lambda: datetime.now(UTC),
-    )
+    signers = Signers.of(settings)
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         check_current(engine)
