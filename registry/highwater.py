@@ -7,7 +7,8 @@ database; only what was written before tells it apart. The server records the he
 the hash of the log's first event, which names the registry's history wherever its database lives (restored
 under another name or URL, it is the same history). `aigov serve` refuses to start when the database's log no
 longer holds the event last recorded for its history; `aigov db after-restore` records the fenced head, after
-which it starts. A restore to a point after the last record (under a minute before the failure) is not
+which it starts. The accreditation commands of `aigov admin`, which log events without a server, check and
+record the same way. A restore to a point after the last record (under a minute before the failure) is not
 detected, nor one to before the first event.
 """
 

@@ -105,11 +105,18 @@ def register(subparsers: Any) -> None:
 
 
 @contextmanager
-def _database(url: str) -> Iterator[Session]:
-    """A session on a migrated database, in one write transaction; errors become one-line usage errors."""
+def _database(url: str, *, high_water: Path | None = None) -> Iterator[Session]:
+    """A session on a migrated database, in one write transaction; errors become one-line usage errors.
+
+    Commands that append to the event log pass `high_water` (the marks file, registry.highwater): they refuse a
+    database that went back in time, as `aigov serve` does, rather than extend a forked history, and record
+    the log's new head once committed, so that a restore to before their events is caught even when no server
+    ran after them.
+    """
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session
 
+    from registry import highwater
     from registry.db import make_engine, write_transaction
     from registry.errors import RegistryError
     from registry.migrate import SchemaNotCurrentError, check_current
@@ -118,16 +125,30 @@ def _database(url: str) -> Iterator[Session]:
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         check_current(engine)
-        with Session(engine, expire_on_commit=False) as session, write_transaction(session):
-            yield session
-    except SchemaNotCurrentError as e:
-        raise UsageError(str(e)) from e
-    except RegistryError as e:
+        with Session(engine, expire_on_commit=False) as session:
+            with write_transaction(session):
+                if high_water is not None:
+                    highwater.check(session, high_water)
+                yield session
+            if high_water is not None:
+                _record_high_water(session, high_water)
+    except (SchemaNotCurrentError, RegistryError, highwater.HighWaterError) as e:
         raise UsageError(str(e)) from e
     except SQLAlchemyError as e:
         raise UsageError(f"database error: {describe(e)}") from e
     finally:
         engine.dispose()
+
+
+def _record_high_water(session: Session, path: Path) -> None:
+    """Record the committed head; a failure is a warning (the change is made; a running server records the
+    head within a minute, `aigov serve` at its next start)."""
+    from registry import highwater
+
+    try:
+        highwater.record(path, highwater.current(session))
+    except (OSError, highwater.HighWaterError) as e:
+        print(f"warning: cannot record the high-water mark in {path}: {e}", file=sys.stderr)
 
 
 def _keystore(root: Path, name: str, passphrase: bytes) -> Keystore:
@@ -291,7 +312,7 @@ def run_accredit(args: argparse.Namespace) -> int:
     settings, (signers, policy) = _trust_context()
     now = datetime.now(UTC)
     levels = [level.strip() for level in args.levels.split(",") if level.strip()] if args.levels else None
-    with _database(settings.database_url) as session:
+    with _database(settings.database_url, high_water=settings.high_water_path) as session:
         body = body_by_slug(session=session, slug=args.issuer)
         row = accredit(
             session=session,
@@ -320,7 +341,7 @@ def run_change_accreditation(args: argparse.Namespace) -> int:
     from registry.trustlist import change_accreditation
 
     settings, (signers, policy) = _trust_context()
-    with _database(settings.database_url) as session:
+    with _database(settings.database_url, high_water=settings.high_water_path) as session:
         body = body_by_slug(session=session, slug=args.issuer)
         change_accreditation(
             session=session,

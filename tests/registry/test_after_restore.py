@@ -447,3 +447,71 @@ def test_a_worker_on_a_database_that_went_back_never_records_over_the_mark(
     assert head(restored_url).seq > mark.seq
     assert highwater.read(registry.settings.high_water_path, str(mark.first)) == mark
     assert "the database went back in time" in caplog.text
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_accreditation_commands_record_the_high_water_mark_with_no_server_running(
+    registry: Registry, backup: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Accreditation events are written by `aigov admin` alone, often while no server runs: the command records
+    the log's head itself, so a restore to before them is caught, and it refuses to extend a log that went
+    back in time (the event it would add would fork the history)."""
+    url = registry.settings.database_url
+    monkeypatch.setenv("AIGOV_DATABASE_URL", url)
+    restored_url = backup()
+    path = registry.settings.high_water_path
+    assert not path.exists()
+
+    argv = ["admin", "suspend-accreditation", "--issuer", "acme-cb", "--reason", "overdue surveillance audit"]
+    assert main(argv) == EXIT_OK
+    mark = head(url)
+    assert mark.seq == registry.setup_events + 1  # the suspension, and nothing else
+    assert highwater.read(path, str(mark.first)) == mark
+    assert main(["admin", "accredit", "--issuer", "acme-cb", "--reason", "audit passed"]) == EXIT_OK
+    lifted = head(url)
+    assert lifted.seq > mark.seq
+    assert highwater.read(path, str(lifted.first)) == lifted
+
+    # The backup, taken before both, is restored: the next accreditation command refuses it, changing nothing.
+    monkeypatch.setenv("AIGOV_DATABASE_URL", restored_url)
+    before = head(restored_url)
+    capsys.readouterr()
+    assert main(["admin", "withdraw-accreditation", "--issuer", "other-cb", "--reason", "x"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    ends = f"its event log ends at event {before.seq}, but this registry had recorded event {lifted.seq}"
+    assert f"error: the database went back in time ({ends})" in err
+    assert "run `aigov db after-restore`" in err
+    assert head(restored_url) == before
+    assert highwater.read(path, str(lifted.first)) == lifted  # the mark stays where it was
+
+    # Fenced, the restored registry takes accreditation commands again, and they move its mark.
+    assert main(["db", "after-restore", "--database-url", restored_url]) == EXIT_OK
+    assert main(["admin", "withdraw-accreditation", "--issuer", "other-cb", "--reason", "x"]) == EXIT_OK
+    assert highwater.read(path, str(lifted.first)) == head(restored_url)
+    assert rolled_back(restored_url, registry) is None
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_an_accreditation_command_that_cannot_record_its_mark_warns_and_keeps_its_change(
+    registry: Registry, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = registry.settings.database_url
+    monkeypatch.setenv("AIGOV_DATABASE_URL", url)
+    missing = registry.settings.keystore_path / "no-such-directory" / "marks.json"
+    monkeypatch.setenv("AIGOV_HIGH_WATER_FILE", str(missing))
+    argv = ["admin", "suspend-accreditation", "--issuer", "acme-cb", "--reason", "overdue surveillance audit"]
+    assert main(argv) == EXIT_OK
+    assert f"warning: cannot record the high-water mark in {missing}" in capsys.readouterr().err
+    assert registry.count(Event) == registry.setup_events + 1
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_an_accreditation_command_refuses_an_unreadable_marks_file(
+    registry: Registry, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIGOV_DATABASE_URL", registry.settings.database_url)
+    registry.settings.high_water_path.write_text("{not json", encoding="utf-8")
+    argv = ["admin", "suspend-accreditation", "--issuer", "acme-cb", "--reason", "overdue surveillance audit"]
+    assert main(argv) == EXIT_USAGE
+    assert "cannot read the high-water marks in" in capsys.readouterr().err
+    assert registry.count(Event) == registry.setup_events

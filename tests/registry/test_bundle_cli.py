@@ -278,6 +278,8 @@ def admin_environment(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIGOV_KEYSTORE_PATH", str(settings.keystore_path))
     monkeypatch.setenv("AIGOV_KEY_PASSPHRASE", PASSPHRASE)
     monkeypatch.setenv("AIGOV_ENVIRONMENT", "production")
+    # The test's own marks file: the keystores are shared by the session's tests, whose logs start alike.
+    monkeypatch.setenv("AIGOV_HIGH_WATER_FILE", str(settings.high_water_path))
 
 
 def test_lifting_a_suspension_on_the_command_line_keeps_the_start(
