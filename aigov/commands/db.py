@@ -240,8 +240,8 @@ def run_after_restore(args: argparse.Namespace) -> int:
             head = highwater.current(session)
     except SigningUnavailableError as e:
         raise UsageError(
-            f"{e} (nothing changed): every body with status lists signs its fenced lists; give it an active key "
-            "(AIGOV_KEYSTORE=<keystore>/<slug> aigov keys rotate) and run this again"
+            f"{e} (nothing changed): every body with status lists signs its fenced lists; make its key usable "
+            "(with AIGOV_KEYSTORE=<keystore>/<slug>: `aigov keys new` when it has no active key) and run this again"
         ) from e
     except (SchemaNotCurrentError, RegistryError) as e:
         raise UsageError(f"{e} (nothing changed)") from e

@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     compromised.add_argument(
         "--at",
         metavar="TIME",
-        help="ISO 8601 time from which the key is untrusted (UTC if no offset; default now)",
+        help="ISO 8601 time with its zone (Z or an offset) from which the key is untrusted (default now)",
     )
     compromised.set_defaults(handler=_handler(_compromised))
 
