@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 # A slug is one did:web path segment and one URL path segment: lower-case letters, digits and hyphens.
@@ -16,6 +19,7 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 _SLUG = re.compile(SLUG_PATTERN, re.ASCII)
 # The registry's own keys live in the keystore directory of this name; no slug can take it.
 REGISTRY_KEYSTORE = "_registry"
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def is_valid_slug(slug: str) -> bool:
@@ -49,6 +53,20 @@ def issuer_did(public_url: str, slug: str) -> str:
     if not is_valid_slug(slug):
         raise ValueError(f"not a valid issuer slug: {slug!r}")
     return f"did:web:{did_host(public_url)}:issuers:{slug}"
+
+
+def new_credential_id(now: datetime) -> uuid.UUID:
+    """A UUIDv7 (RFC 9562 §5.7) for a credential issued at `now`: 48 bits of Unix milliseconds, then 74 random.
+
+    Time-ordered rather than random (v4) so that the indexes keyed by credential id (the credentials' own, the
+    allocations', the events') grow at their right edge, as RFC 9562 §6.13 recommends for database keys: a v4
+    id lands on a random leaf page of each, so on a 136,000-credential SQLite registry a batch wrote 61 KiB per
+    credential, against 29 KiB with v7 (session 8, benchmarks/README.md). The time it reveals is public anyway
+    (the record's `createdAt`). Python 3.14's `uuid.uuid7()` is the same layout, from the wall clock.
+    """
+    unix_ms = (now - _UNIX_EPOCH) // timedelta(milliseconds=1)
+    rand_a, rand_b = secrets.randbits(12), secrets.randbits(62)
+    return uuid.UUID(int=(unix_ms << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b)
 
 
 def credential_url(public_url: str, credential_id: object) -> str:

@@ -47,7 +47,7 @@ from registry.errors import (
     StateConflictError,
 )
 from registry.eventlog import canonical_json, row_hash
-from registry.identity import credential_url, status_list_url
+from registry.identity import credential_url, new_credential_id, status_list_url
 from registry.models import (
     Accreditation,
     Action,
@@ -321,7 +321,7 @@ def _issue_many(
         )
         for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
     }
-    credential_ids = [uuid.uuid4() for _ in decisions]
+    credential_ids = [new_credential_id(now) for _ in decisions]
     requests = [
         IssueRequest(
             decision,

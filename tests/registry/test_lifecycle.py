@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -139,6 +139,30 @@ def test_indices_are_random_and_distinct(registry: Registry) -> None:
     indices = [c.revocation_index for c in result.credentials]
     assert len(set(indices)) == 20
     assert indices != sorted(indices)  # not in issuance order (fails with probability 1/20!)
+
+
+def test_credential_ids_are_uuid7_ordered_by_issuance_time(registry: Registry) -> None:
+    """RFC 9562 §5.7: the id starts with the issuance time in Unix milliseconds (the indexes keyed by it grow at
+    their right edge), then random bits: unique within a batch issued in one millisecond."""
+    with registry.session() as session:
+        batch = lifecycle.issue_batch(
+            session=session,
+            ctx=registry.context(),
+            body=registry.acme,
+            decisions=[decision() for _ in range(50)],
+            actor="test",
+        ).credentials
+    registry.clock.advance(seconds=1)
+    later = issue(registry)
+    ids = [c.id for c in batch]
+    assert len(set(ids)) == 50
+    for credential in [*batch, later]:
+        assert (credential.id.version, credential.id.variant) == (7, uuid.RFC_4122)
+        created = credential.created_at.replace(tzinfo=UTC)  # aware or naive UTC, as the database returns it
+        unix_ms = (created - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+        assert credential.id.int >> 80 == unix_ms
+    assert all(later.id > earlier for earlier in ids)
+    assert later.id.int >> 80 == (batch[0].id.int >> 80) + 1000
 
 
 def test_an_idempotency_key_returns_the_first_credential(registry: Registry) -> None:
