@@ -60,9 +60,10 @@ def new_credential_id(now: datetime) -> uuid.UUID:
 
     Time-ordered rather than random (v4) so that the indexes keyed by credential id (the credentials' own, the
     allocations', the events') grow at their right edge, as RFC 9562 §6.13 recommends for database keys: a v4
-    id lands on a random leaf page of each, so on a 136,000-credential SQLite registry a batch wrote 61 KiB per
-    credential, against 29 KiB with v7 (session 8, benchmarks/README.md). The time it reveals is public anyway
-    (the record's `createdAt`). Python 3.14's `uuid.uuid7()` is the same layout, from the wall clock.
+    id lands on a random leaf page of each, so on a 136,000-credential SQLite registry a batch wrote 63-67 KiB of
+    write-ahead log per credential, against 31-35 KiB with v7 (benchmarks/README.md, session 8). The time it
+    reveals is public anyway (the credential's `iat` and `validFrom`, the `issued` event). Python 3.14's
+    `uuid.uuid7()` has the same fields (it keeps a counter in some of the random bits).
     """
     unix_ms = (now - _UNIX_EPOCH) // timedelta(milliseconds=1)
     rand_a, rand_b = secrets.randbits(12), secrets.randbits(62)

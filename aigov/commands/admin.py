@@ -132,7 +132,9 @@ def _database(url: str, *, high_water: Path | None = None) -> Iterator[Session]:
                 yield session
             if high_water is not None:
                 _record_high_water(session, high_water)
-    except (SchemaNotCurrentError, RegistryError, highwater.HighWaterError) as e:
+    except highwater.HighWaterError as e:  # from the check, before anything was written
+        raise UsageError(f"{e} (nothing changed)") from e
+    except (SchemaNotCurrentError, RegistryError) as e:
         raise UsageError(str(e)) from e
     except SQLAlchemyError as e:
         raise UsageError(f"database error: {describe(e)}") from e
@@ -141,13 +143,16 @@ def _database(url: str, *, high_water: Path | None = None) -> Iterator[Session]:
 
 
 def _record_high_water(session: Session, path: Path) -> None:
-    """Record the committed head; a failure is a warning (the change is made; a running server records the
-    head within a minute, `aigov serve` at its next start)."""
+    """Record the committed head; a failure is a warning, never an error: the change is made (a running server
+    records the head within a minute, `aigov serve` at its next start), and an error would invite a retry that
+    logs it twice."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from registry import highwater
 
     try:
         highwater.record(path, highwater.current(session))
-    except (OSError, highwater.HighWaterError) as e:
+    except (OSError, highwater.HighWaterError, SQLAlchemyError) as e:
         print(f"warning: cannot record the high-water mark in {path}: {e}", file=sys.stderr)
 
 

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from aigov.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
@@ -502,6 +504,45 @@ def test_an_accreditation_command_that_cannot_record_its_mark_warns_and_keeps_it
     argv = ["admin", "suspend-accreditation", "--issuer", "acme-cb", "--reason", "overdue surveillance audit"]
     assert main(argv) == EXIT_OK
     assert f"warning: cannot record the high-water mark in {missing}" in capsys.readouterr().err
+    assert registry.count(Event) == registry.setup_events + 1
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_a_database_lost_after_the_commit_is_a_warning_not_an_error(
+    registry: Registry, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head is read for the mark after the change is committed: a connection that drops then must not turn a
+    saved accreditation change into an error, which would invite a retry that logs it twice."""
+    monkeypatch.setenv("AIGOV_DATABASE_URL", registry.settings.database_url)
+    committed = threading.Event()
+    real_current = highwater.current
+
+    def current(session: Session) -> highwater.Mark:
+        if committed.is_set():
+            raise OperationalError("SELECT event_chain_head", {}, Exception("server closed the connection"))
+        return real_current(session)
+
+    def on_commit(_connection: object) -> None:
+        committed.set()
+
+    monkeypatch.setattr(highwater, "current", current)
+    sa.event.listen(sa.Engine, "commit", on_commit)
+    try:
+        argv = [
+            "admin",
+            "suspend-accreditation",
+            "--issuer",
+            "acme-cb",
+            "--reason",
+            "overdue surveillance audit",
+        ]
+        code = main(argv)
+    finally:
+        sa.event.remove(sa.Engine, "commit", on_commit)
+    err = capsys.readouterr().err
+    assert code == EXIT_OK, err
+    assert "warning: cannot record the high-water mark" in err
+    assert "server closed the connection" in err
     assert registry.count(Event) == registry.setup_events + 1
 
 
