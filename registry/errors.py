@@ -4,7 +4,8 @@ RegistryError                    base of everything below
 ├── NotFoundError                no such thing, or not one the caller may see (`.kind`, `.ref`)
 ├── ConflictError                the request contradicts the current state
 │   ├── StateConflictError       a lifecycle change the credential's status forbids (`.status`)
-│   └── DuplicateError           a certificate number (or slug) already taken (`.field`)
+│   ├── DuplicateError           a certificate number (or slug) already taken (`.field`)
+│   └── LogBehindError           an event feed position past the log's end: the log went back (`.last`)
 ├── InvalidRequestError          a well-formed request the domain rules refuse (`.field`)
 │   └── IdempotencyKeyReusedError  the same Idempotency-Key with a different request
 ├── ForbiddenError               the caller is known but may not do this
@@ -40,6 +41,19 @@ class DuplicateError(ConflictError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class LogBehindError(ConflictError):
+    """A follower asked for events after a `seq` the log no longer reaches: the database was restored to an
+    earlier state (registry.restore), and the log forked at its `restored` events."""
+
+    def __init__(self, after: int, last: int) -> None:
+        super().__init__(
+            f"the event log ends at seq {last}, before after={after}: this registry's database went back to an "
+            f"earlier state (a restore) and its log forked there. Re-read from seq {last} or earlier and check "
+            "each prevHash against the hashes you hold"
+        )
+        self.last = last
 
 
 class InvalidRequestError(RegistryError):

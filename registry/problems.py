@@ -25,6 +25,7 @@ from registry.errors import (
     ConflictError,
     ForbiddenError,
     InvalidRequestError,
+    LogBehindError,
     NotAccreditedError,
     NotFoundError,
     RegistryError,
@@ -42,6 +43,8 @@ NOT_ACCREDITED = _AIGOV + "not-accredited"
 NOT_FOUND = _AIGOV + "not-found"
 METHOD_NOT_ALLOWED = _AIGOV + "method-not-allowed"
 CONFLICT = _AIGOV + "conflict"
+# An event feed position past the log's end: the registry was restored and its event log forked.
+EVENT_LOG_BEHIND = _AIGOV + "event-log-behind"
 PAYLOAD_TOO_LARGE = _AIGOV + "payload-too-large"
 UNSUPPORTED_MEDIA_TYPE = _AIGOV + "unsupported-media-type"
 RATE_LIMITED = _AIGOV + "rate-limited"
@@ -169,6 +172,8 @@ async def _registry_error(request: Request, exc: Exception) -> JSONResponse:
     path = request.url.path
     if isinstance(exc, NotFoundError):
         return problem_response(404, str(exc), instance=path)
+    if isinstance(exc, LogBehindError):
+        return problem_response(409, str(exc), instance=path, type_uri=EVENT_LOG_BEHIND)
     if isinstance(exc, ConflictError):
         return problem_response(409, str(exc), instance=path)
     if isinstance(exc, InvalidRequestError):

@@ -53,7 +53,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from registry.errors import InvalidRequestError
+from registry.errors import InvalidRequestError, LogBehindError
 from registry.identity import is_valid_slug
 from registry.models import CertificationBody, Credential, CredentialStatus, Event, Level
 from verifier import parse_date_time_stamp
@@ -690,6 +690,13 @@ def list_events(
     if since is not None:
         statement = statement.where(col(Event.at) >= since)
     rows = session.exec(statement).all()
+    if not rows and after > 0:
+        # A position past the end is one the log no longer reaches (a restore): say so, rather than answer
+        # empty pages until the log passes it again and then an event that does not chain to what the
+        # follower holds. Checked only on an empty page, the one a follower that is up to date gets.
+        last = last_event_seq(session=session)
+        if after > last:
+            raise LogBehindError(after, last)
     return Page([EventRecord(*row) for row in rows[:limit]], more=len(rows) > limit)
 
 

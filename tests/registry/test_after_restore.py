@@ -115,6 +115,7 @@ def test_credentials_the_restore_lost_verify_as_revoked_and_their_lists_are_neve
     assert list_ids(lost) == list_ids(kept)
     lost_lists = list_ids(lost_elsewhere)
     known_lists = list_ids(kept)
+    follower_at = head(registry.settings.database_url).seq  # a regulator's mirror of the event log
 
     capsys.readouterr()  # what the backup printed
     code = main(["db", "after-restore", "--database-url", restored_url])
@@ -131,6 +132,8 @@ def test_credentials_the_restore_lost_verify_as_revoked_and_their_lists_are_neve
 
     settings = restored_settings(registry, restored_url)
     with TestClient(create_app(settings, clock=registry.clock, key_cache=registry.key_cache)) as client:
+        # The mirror learns at its next poll that the log went back, and from where to re-read it.
+        assert_log_behind(client, after=follower_at, last=head(restored_url).seq)
         verdict, details = check(client, registry, lost)
         assert verdict is Verdict.INVALID, details
         assert any(d.startswith("the credential is revoked") for d in details), details
@@ -173,6 +176,13 @@ def test_credentials_the_restore_lost_verify_as_revoked_and_their_lists_are_neve
     finally:
         engine.dispose()
     assert main(["db", "check", "--database-url", restored_url]) == EXIT_OK
+
+
+def assert_log_behind(client: TestClient, *, after: int, last: int) -> None:
+    behind = client.get("/api/v1/events", params={"after": after})
+    assert behind.status_code == 409, behind.text
+    assert behind.json()["type"] == "urn:aigov:problem:event-log-behind"
+    assert f"the event log ends at seq {last}, before after={after}" in behind.text
 
 
 def token_in(url: str, body: CertificationBody, registry: Registry) -> str:

@@ -202,11 +202,40 @@ def test_an_empty_feed(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.json() == {"items": [], "nextCursor": None}
     for params in (
-        {"after": 2**31 - 1},
+        {"after": 0},
         {"since": "9999-12-31T23:59:59Z"},
         {"since": "0001-01-01T00:00:00Z"},
     ):
         assert client.get(URL, params=params).json() == {"items": [], "nextCursor": None}
+    assert_behind(client.get(URL, params={"after": 2**31 - 1}), after=2**31 - 1, last=0)
+
+
+def assert_behind(response: httpx.Response, *, after: int, last: int) -> None:
+    """A 409 problem telling a follower that the log ends before its position (the registry went back)."""
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["type"], problem["status"]) == ("urn:aigov:problem:event-log-behind", 409)
+    assert problem["detail"].startswith(f"the event log ends at seq {last}, before after={after}: ")
+    assert f"Re-read from seq {last} or earlier and check each prevHash" in problem["detail"]
+
+
+def test_a_position_past_the_end_of_the_log_is_a_409_not_an_empty_page(
+    client: TestClient, registry: Registry, history: dict[str, Any]
+) -> None:
+    """A follower never hears "nothing new" for a position the log does not reach: that is a log that went back
+    (a restore, tests/registry/test_after_restore.py), and waiting would bring an event that does not chain."""
+    last = registry.setup_events + 8
+    assert client.get(URL, params={"after": last}).json() == {"items": [], "nextCursor": None}
+    assert_behind(client.get(URL, params={"after": last + 1}), after=last + 1, last=last)
+    assert_behind(
+        client.get(URL, params={"after": last + 1, "since": "2026-11-02T00:00:00Z"}),
+        after=last + 1,
+        last=last,
+    )
+    # Filtered to nothing by `since` is still an empty page, and a cursor past the end is the same 409.
+    assert client.get(URL, params={"after": 1, "since": "2030-01-01T00:00:00Z"}).json()["items"] == []
+    assert_behind(client.get(URL, params={"cursor": event_cursor(last + 5, None)}), after=last + 5, last=last)
 
 
 FORGED_HUGE_SEQ = event_cursor(2**31, None)
