@@ -232,7 +232,8 @@ def lifecycle_events(
     Each event carries everything its `hash` covers — SHA-256 of the JCS form of
     `{seq, at, actor, issuer, credential, action, reasonCode, reason, payload, prevHash}` — and `prevHash` links
     it to the event before, so a follower can check the chain. `actor` is the id of the API token that acted,
-    never its secret.
+    never its secret. An `after` past the log's last event is a 409 problem (`urn:aigov:problem:event-log-behind`,
+    naming that event's `seq`): the registry was restored from a backup and its log forked there.
     """
     since_at = None if since is None else search.parse_timestamp(since, field="since")
     if after is not None and cursor is not None:
