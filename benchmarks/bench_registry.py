@@ -419,15 +419,7 @@ def populate(deployment: Deployment, opts: Options) -> Population:
     settings = deployment.settings()
     engine = make_engine(settings.database_url, pool_size=1, max_overflow=0)
     ctx = lifecycle.Context(
-        policy=ListPolicy.of(settings),
-        signers=Signers(
-            keystore_path=settings.keystore_path,
-            passphrase=settings.passphrase(),
-            public_url=settings.public_url,
-            clock=utc_now,
-            factory=_unchecked,
-        ),
-        clock=utc_now,
+        policy=ListPolicy.of(settings), signers=Signers.of(settings, factory=_unchecked), clock=utc_now
     )
     ids: list[str] = []
     started = time.perf_counter()
@@ -547,15 +539,7 @@ def measure_self_check(deployment: Deployment, rounds: int = 3, size: int = 500)
     policy = ListPolicy.of(settings)
     contexts = {
         factory: lifecycle.Context(
-            policy=policy,
-            signers=Signers(
-                keystore_path=settings.keystore_path,
-                passphrase=settings.passphrase(),
-                public_url=settings.public_url,
-                clock=utc_now,
-                factory=factory,
-            ),
-            clock=utc_now,
+            policy=policy, signers=Signers.of(settings, factory=factory), clock=utc_now
         )
         for factory in (build_issuer, _unchecked)
     }

@@ -127,16 +127,19 @@ def test_issue_records_the_credential_its_indices_and_an_event(registry: Registr
     assert result.credential["id"] == f"{registry.settings.public_url}/credentials/{credential.id}"
 
 
-def test_indices_are_random_and_distinct(registry: Registry) -> None:
+def issue_many(registry: Registry, count: int) -> list[Credential]:
     with registry.session() as session:
-        result = lifecycle.issue_batch(
+        return lifecycle.issue_batch(
             session=session,
             ctx=registry.context(),
             body=registry.acme,
-            decisions=[decision() for _ in range(20)],
+            decisions=[decision() for _ in range(count)],
             actor="test",
-        )
-    indices = [c.revocation_index for c in result.credentials]
+        ).credentials
+
+
+def test_indices_are_random_and_distinct(registry: Registry) -> None:
+    indices = [c.revocation_index for c in issue_many(registry, 20)]
     assert len(set(indices)) == 20
     assert indices != sorted(indices)  # not in issuance order (fails with probability 1/20!)
 
@@ -144,14 +147,7 @@ def test_indices_are_random_and_distinct(registry: Registry) -> None:
 def test_credential_ids_are_uuid7_ordered_by_issuance_time(registry: Registry) -> None:
     """RFC 9562 §5.7: the id starts with the issuance time in Unix milliseconds (the indexes keyed by it grow at
     their right edge), then random bits: unique within a batch issued in one millisecond."""
-    with registry.session() as session:
-        batch = lifecycle.issue_batch(
-            session=session,
-            ctx=registry.context(),
-            body=registry.acme,
-            decisions=[decision() for _ in range(50)],
-            actor="test",
-        ).credentials
+    batch = issue_many(registry, 50)
     registry.clock.advance(seconds=1)
     later = issue(registry)
     ids = [c.id for c in batch]
