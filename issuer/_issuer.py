@@ -1,7 +1,7 @@
 """The certification body's issuing desk: decision in, signed and self-verified certificate out.
 
 The self-check re-verifies every signature with the body's published key and validates the credential against
-the verifier's profile model (`CertificationCredential`): what a verifier would refuse for a reason of the
+the verifier's profile (`validate_certificate`): what a verifier would refuse for a reason of the
 issuer's own making (a faulty signature, a key that is not the published one, a profile violation) is never
 returned. It skips what cannot fail for output the issuer has just built: parsing the token back, the claims
 it derived from the credential, and the issuer's trust and key state, checked once when the Issuer is built.
@@ -25,7 +25,7 @@ from issuer._errors import DecisionError, SelfCheckError
 from issuer._scheme import Scheme
 from issuer._signing import sign_credential
 from keys import KeyStateError, PublicKey, PublishedKey, SigningKey, b64url_decode, verification_method_id
-from verifier import Bitstring, CertificationCredential, describe_validation_error
+from verifier import Bitstring, describe_validation_error, validate_certificate
 
 Clock = Callable[[], datetime]
 # Verifying an Ed25519 signature releases the GIL (libsodium, called through cffi), signing with `cryptography`
@@ -195,11 +195,11 @@ class Issuer:
         return sign_credential(credential, key=self._key, kid=self._kid, now=now)
 
     def _check_model(self, issued: IssuedCredential) -> None:
-        """The credential against the verifier's profile model (its data model and cross-field rules)."""
+        """The credential against the verifier's profile (its data model and cross-field rules)."""
         if self._published is None:
             return
         try:
-            CertificationCredential.model_validate(issued.credential)
+            validate_certificate(issued.credential)
         except ValidationError as e:
             raise SelfCheckError(
                 f"the signed credential did not verify (profile: {describe_validation_error(e)}); withheld"

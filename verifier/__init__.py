@@ -55,6 +55,7 @@ from verifier._model import (
     describe_validation_error,
     format_date_time_stamp,
     parse_date_time_stamp,
+    validate_certificate,
 )
 from verifier._qr import decode_qr
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
@@ -165,6 +166,7 @@ __all__ = [
     "report_html",
     "report_json",
     "summarize",
+    "validate_certificate",
     "validate_corporate_number",
     "verify",
     "verify_badge",

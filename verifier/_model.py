@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,10 +19,13 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     model_validator,
+    with_config,
 )
 from pydantic.alias_generators import to_camel
+from typing_extensions import TypedDict  # pydantic validates typing's TypedDict only from Python 3.12
 
 from verifier._corporate_number import validate_corporate_number
 
@@ -226,6 +230,11 @@ class LegacyCredential(_Open):
 
 
 # --- The AI-governance certificate profile -------------------------------------------------------------------
+#
+# The profile is validated into plain dicts (TypedDicts, one TypeAdapter), not models: it runs on every
+# verification, and a model instance per JSON object cost more than every constraint of the profile together
+# (benchmarks/README.md). The keys are the JSON member names, hence the functional TypedDict form. Nodes of the
+# open JSON-LD world ignore members they do not name; nodes of our own vocabulary refuse them (extra=forbid).
 
 # Roles in scope, after Japan's AI Guidelines for Business v1.0 (METI/MIC, April 2024), Part 1.
 AIRole = Literal["ai_developer", "ai_provider", "ai_business_user"]
@@ -248,47 +257,48 @@ class LocalizedName(_Closed):
         return self
 
 
-class Criteria(_Open):
+class _Criteria(TypedDict):
     narrative: LongText
 
 
-class Achievement(_Open):
+class _Achievement(TypedDict):
     """The certified level, as an Open Badges 3.0 Achievement (OB 3.0 §B.1.1)."""
 
     id: Url
     type: TypeList
     name: ShortText
     description: LongText
-    criteria: Criteria
+    criteria: _Criteria
 
 
-class Certification(_Closed):
+@with_config(ConfigDict(extra="forbid"))
+class Certification(TypedDict):
     """What was certified, against which scheme, and when it is next audited."""
 
-    certificate_number: CertificateNumber
+    certificateNumber: CertificateNumber
     scheme: ShortText
-    scheme_version: Annotated[str, Field(min_length=1, max_length=50)]
+    schemeVersion: Annotated[str, Field(min_length=1, max_length=50)]
     level: Annotated[str, Field(min_length=1, max_length=100)]
     scope: LongText
-    ai_roles: Annotated[list[AIRole], Field(min_length=1, max_length=3)]
-    standards: list[ShortText] = []
-    assessed_on: DateText
-    next_surveillance_due: DateText | None = None
+    aiRoles: Annotated[list[AIRole], Field(min_length=1, max_length=3)]
+    standards: NotRequired[list[ShortText]]
+    assessedOn: DateText
+    nextSurveillanceDue: NotRequired[DateText | None]
 
 
-class CertifiedCompany(_Open):
+class CertifiedCompany(TypedDict):
     """The credential subject: the certified organisation (an Open Badges AchievementSubject)."""
 
-    id: Url | None = None
+    id: NotRequired[Url | None]
     type: TypeList
-    legal_name: LocalizedName
-    corporate_number: CorporateNumber | None = None
-    website: HttpsUrl | None = None
-    achievement: Achievement
+    legalName: LocalizedName
+    corporateNumber: NotRequired[CorporateNumber | None]
+    website: NotRequired[HttpsUrl | None]
+    achievement: _Achievement
     certification: Certification
 
 
-class IssuerProfile(_Open):
+class IssuerProfile(TypedDict):
     """The certification body, as an Open Badges Profile."""
 
     id: Url
@@ -296,77 +306,99 @@ class IssuerProfile(_Open):
     name: ShortText
 
 
-class BitstringStatusEntry(_Open):
+class BitstringStatusEntry(TypedDict):
     """Bitstring Status List v1.0 §2.1. The index stays a string: its form is checked against the list."""
 
-    id: Url | None = None
+    id: NotRequired[Url | None]
     type: Literal["BitstringStatusListEntry"]
-    status_purpose: ShortText
-    status_list_index: Annotated[str, Field(max_length=20)]
-    status_list_credential: Url
+    statusPurpose: ShortText
+    statusListIndex: Annotated[str, Field(max_length=20)]
+    statusListCredential: Url
 
 
-class CertificationCredential(_Dated):
-    """The AI-governance certificate: a VC 2.0 OpenBadgeCredential with our context, type and schema.
-
-    Stricter than VC DM 2.0 where we are the only issuer of the type: `type` members are arrays.
-    """
-
-    context: Annotated[list[str | dict[str, Any]], Field(alias="@context", min_length=3, max_length=10)]
+class _SchemaRef(TypedDict):
     id: Url
-    type: TypeList
-    name: ShortText
-    description: LongText | None = None
-    issuer: IssuerProfile
-    valid_from_text: DateTimeStampText = Field(alias="validFrom")
-    valid_until_text: DateTimeStampText = Field(alias="validUntil")
-    credential_subject: CertifiedCompany
-    credential_status: Annotated[list[BitstringStatusEntry], Field(min_length=2, max_length=2)]
-    credential_schema: SchemaRef
+    type: str
 
-    @model_validator(mode="after")
-    def _rules(self) -> CertificationCredential:
-        """Every cross-field rule of the profile, in one pass (written flat: it runs on every verification)."""
-        context = self.context
-        if context[0] != VC2_CONTEXT:
-            raise ValueError(f"the first @context must be {VC2_CONTEXT!r}")
-        if OB3_CONTEXT not in context:
-            raise ValueError(f"@context must include the Open Badges 3.0 context {OB3_CONTEXT!r}")
-        for item in context:
-            if isinstance(item, str) and item.endswith(AIGOV_CONTEXT_PATH):
-                break
-        else:
-            raise ValueError(f"@context must include the aigov context (…{AIGOV_CONTEXT_PATH})")
-        subject, types = self.credential_subject, self.type
-        if not (  # membership in the short lists: issubset() would build a set of each
-            AIGOV_TYPE in types
-            and "OpenBadgeCredential" in types
-            and "VerifiableCredential" in types
-            and "Profile" in self.issuer.type
-            and "AchievementSubject" in subject.type
-            and "Achievement" in subject.achievement.type
-        ):
-            _require_types(self.type, _CERTIFICATE_TYPES, "credential")
-            _require_types(self.issuer.type, _PROFILE_TYPES, "issuer")
-            _require_types(subject.type, _SUBJECT_TYPES, "credentialSubject")
-            _require_types(subject.achievement.type, _ACHIEVEMENT_TYPES, "achievement")
-        if subject.corporate_number is not None:
-            validate_corporate_number(subject.corporate_number)
-        certification = subject.certification
-        roles = certification.ai_roles
-        if len(set(roles)) != len(roles):
-            raise ValueError("aiRoles lists a role twice")
-        due = certification.next_surveillance_due
-        if due is not None and date.fromisoformat(due) <= date.fromisoformat(certification.assessed_on):
-            raise ValueError("nextSurveillanceDue must be after assessedOn")
-        _window(self.valid_from_text, self.valid_until_text)
-        status = self.credential_status
-        if {status[0].status_purpose, status[1].status_purpose} != _PURPOSES:
-            raise ValueError("credentialStatus must have one 'revocation' and one 'suspension' entry")
-        schema = self.credential_schema
-        if schema.type != "JsonSchema" or not schema.id.endswith(AIGOV_SCHEMA_PATH):
-            raise ValueError(f"credentialSchema must be the aigov JsonSchema (…{AIGOV_SCHEMA_PATH})")
-        return self
+
+# The AI-governance certificate: a VC 2.0 OpenBadgeCredential with our context, type and schema. Stricter than
+# VC DM 2.0 where we are the only issuer of the type: `type` members are arrays.
+CertificationCredential = TypedDict(
+    "CertificationCredential",
+    {
+        "@context": Annotated[list[str | dict[str, Any]], Field(min_length=3, max_length=10)],
+        "id": Url,
+        "type": TypeList,
+        "name": ShortText,
+        "description": NotRequired[LongText | None],
+        "issuer": IssuerProfile,
+        "validFrom": DateTimeStampText,
+        "validUntil": DateTimeStampText,
+        "credentialSubject": CertifiedCompany,
+        "credentialStatus": Annotated[list[BitstringStatusEntry], Field(min_length=2, max_length=2)],
+        "credentialSchema": _SchemaRef,
+    },
+)
+
+
+def _profile_rules(credential: CertificationCredential) -> CertificationCredential:
+    """Every cross-field rule of the profile, in one pass (written flat: it runs on every verification)."""
+    context = credential["@context"]
+    if context[0] != VC2_CONTEXT:
+        raise ValueError(f"the first @context must be {VC2_CONTEXT!r}")
+    if OB3_CONTEXT not in context:
+        raise ValueError(f"@context must include the Open Badges 3.0 context {OB3_CONTEXT!r}")
+    for item in context:
+        if isinstance(item, str) and item.endswith(AIGOV_CONTEXT_PATH):
+            break
+    else:
+        raise ValueError(f"@context must include the aigov context (…{AIGOV_CONTEXT_PATH})")
+    subject, types, issuer_types = (
+        credential["credentialSubject"],
+        credential["type"],
+        credential["issuer"]["type"],
+    )
+    if not (  # membership in the short lists: issubset() would build a set of each
+        AIGOV_TYPE in types
+        and "OpenBadgeCredential" in types
+        and "VerifiableCredential" in types
+        and "Profile" in issuer_types
+        and "AchievementSubject" in subject["type"]
+        and "Achievement" in subject["achievement"]["type"]
+    ):
+        _require_types(types, _CERTIFICATE_TYPES, "credential")
+        _require_types(issuer_types, _PROFILE_TYPES, "issuer")
+        _require_types(subject["type"], _SUBJECT_TYPES, "credentialSubject")
+        _require_types(subject["achievement"]["type"], _ACHIEVEMENT_TYPES, "achievement")
+    corporate_number = subject.get("corporateNumber")
+    if corporate_number is not None:
+        validate_corporate_number(corporate_number)
+    certification = subject["certification"]
+    roles = certification["aiRoles"]
+    if len(set(roles)) != len(roles):
+        raise ValueError("aiRoles lists a role twice")
+    due = certification.get("nextSurveillanceDue")
+    if due is not None and date.fromisoformat(due) <= date.fromisoformat(certification["assessedOn"]):
+        raise ValueError("nextSurveillanceDue must be after assessedOn")
+    _window(credential["validFrom"], credential["validUntil"])
+    status = credential["credentialStatus"]
+    if {status[0]["statusPurpose"], status[1]["statusPurpose"]} != _PURPOSES:
+        raise ValueError("credentialStatus must have one 'revocation' and one 'suspension' entry")
+    schema = credential["credentialSchema"]
+    if schema["type"] != "JsonSchema" or not schema["id"].endswith(AIGOV_SCHEMA_PATH):
+        raise ValueError(f"credentialSchema must be the aigov JsonSchema (…{AIGOV_SCHEMA_PATH})")
+    return credential
+
+
+_CERTIFICATE = TypeAdapter(Annotated[CertificationCredential, AfterValidator(_profile_rules)])
+
+
+def validate_certificate(document: object) -> CertificationCredential:
+    """Check `document` (parsed JSON) against the AI-governance certificate profile; raise ValidationError.
+
+    Returns the members the profile names, validated; members it does not name are left out.
+    """
+    return _CERTIFICATE.validate_python(document)
 
 
 # What each pattern means, for people: a regular expression is not an explanation.

@@ -24,6 +24,7 @@ from verifier._model import (
     LegacyCredential,
     describe_validation_error,
     format_date_time_stamp,
+    validate_certificate,
 )
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
 from verifier._statuslist import Bitstring, StatusListError, parse_index
@@ -280,14 +281,13 @@ class _Run:
             )
 
         profile_error: str | None = None
-        model: Credential | CertificationCredential
+        certificate: CertificationCredential | None = None
         is_profile = AIGOV_TYPE in _types(payload)
         try:
-            model = (
-                CertificationCredential.model_validate(payload)
-                if is_profile
-                else Credential.model_validate(payload)
-            )
+            if is_profile:
+                certificate = validate_certificate(payload)
+            else:
+                model = Credential.model_validate(payload)
         except ValidationError as e:
             if not is_profile:
                 return self.stop(
@@ -302,15 +302,21 @@ class _Run:
                 )
         self.passed("data_model", "W3C Verifiable Credentials Data Model 2.0")
 
-        if isinstance(model, CertificationCredential):
-            issuer_id, subject_ids = (
-                model.issuer.id,
-                [model.credential_subject.id] if model.credential_subject.id else [],
+        credential_id: str | None
+        window: tuple[datetime | None, datetime | None]
+        if certificate is not None:
+            subject_id = certificate["credentialSubject"].get("id")
+            issuer_id, credential_id = certificate["issuer"]["id"], certificate["id"]
+            subject_ids = [subject_id] if subject_id else []
+            window = (
+                datetime.fromisoformat(certificate["validFrom"]),
+                datetime.fromisoformat(certificate["validUntil"]),
             )
         else:
-            issuer_id, subject_ids = model.issuer_id, [s["id"] for s in model.credential_subject if "id" in s]
-        window = (model.valid_from, model.valid_until)
-        mismatch = self.claims(jws, issuer_id, model.id, subject_ids, window)
+            issuer_id, credential_id = model.issuer_id, model.id
+            subject_ids = [s["id"] for s in model.credential_subject if "id" in s]
+            window = (model.valid_from, model.valid_until)
+        mismatch = self.claims(jws, issuer_id, credential_id, subject_ids, window)
         if mismatch:
             return self.stop("claims", mismatch, problems.CLAIM_MISMATCH, payload)
         self.passed("claims", "iss, jti, sub, iat, nbf and exp agree with the credential")

@@ -1,4 +1,4 @@
-"""The published JSON Schema and the runtime model (`CertificationCredential`) accept and refuse alike.
+"""The published JSON Schema and the runtime profile (`validate_certificate`) accept and refuse alike.
 
 The verifier validates with pydantic (≈12 µs against ≈170 µs, CONVENTIONS.md); verifier/data holds the JSON
 Schema (draft 2020-12) we publish for everyone else. A corpus of credential variants, valid ones and invalid
@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from issuer import CertificationDecision, IssuerIdentity, StatusSlot, build_credential, load_scheme
-from verifier import CertificationCredential
+from verifier import validate_certificate
 from verifier._model import AIRole, describe_validation_error
 
 SCHEMA_RESOURCE = "data/aigov-certification-v1.schema.json"
@@ -98,7 +98,7 @@ def variant(changes: Change) -> dict[str, Any]:
 
 def model_accepts(document: dict[str, Any]) -> bool:
     try:
-        CertificationCredential.model_validate(document)
+        validate_certificate(document)
     except ValidationError:
         return False
     return True
@@ -106,7 +106,7 @@ def model_accepts(document: dict[str, Any]) -> bool:
 
 def model_error(document: dict[str, Any]) -> str:
     with pytest.raises(ValidationError) as caught:
-        CertificationCredential.model_validate(document)
+        validate_certificate(document)
     return describe_validation_error(caught.value)
 
 
@@ -316,7 +316,7 @@ def test_both_accept(name: str) -> None:
     errors = [e.message for e in FORMATS.iter_errors(document)]
     assert errors == []
     assert PLAIN.is_valid(document)
-    CertificationCredential.model_validate(document)
+    validate_certificate(document)
 
 
 @pytest.mark.parametrize("name", INVALID)
