@@ -47,37 +47,47 @@ def compare_many(
     *,
     number: int = 2000,
     rounds: int = 9,
+    chunks: int = 5,
     targets: Mapping[str, float] | None = None,
 ) -> list[Ratio]:
-    """One ratio per reference: median over `rounds` of subject/reference, where each round times the
-    subject and then every reference back to back, so that all of them see the same machine load."""
+    """One ratio per reference: the median over `rounds` of subject/reference.
+
+    In each round every reference is paired with the subject: `number` calls of each, in `chunks` slices taken
+    in turn (subject, reference, subject, ...), so that the two sides of a ratio see the same machine load even
+    where the load changes within a second, as it does on a shared machine. Rounds start with a different
+    reference each time: whatever one leaves behind (a Node process's background GC and compiler threads,
+    caches filled by another library) must not always land on the same one.
+    """
     targets = targets or {}
-    timers = {"": subject, **references}
-    for time_it in timers.values():  # warm caches, lazy imports, JIT
+    for time_it in (subject, *references.values()):  # warm caches, lazy imports, JIT
         time_it(max(1, number // 10))
-    samples: dict[str, list[float]] = {key: [] for key in timers}
-    order = list(timers)
+    per_chunk = max(1, number // chunks)
+    subject_us: list[float] = []
+    ratios: dict[str, list[float]] = {key: [] for key in references}
+    reference_us: dict[str, list[float]] = {key: [] for key in references}
+    order = list(references)
     for n in range(rounds):
-        # Each round starts with a different timer: whatever one leaves behind (a Node process's background
-        # GC and compiler threads, caches filled by another library) must not always land on the same one.
         for key in order[n % len(order) :] + order[: n % len(order)]:
-            samples[key].append(timers[key](number))
-    out = []
-    for ref in references:
-        ratios = [s / r for s, r in zip(samples[""], samples[ref], strict=True)]
-        out.append(
-            Ratio(
-                name,
-                ref,
-                statistics.median(samples[""]),
-                statistics.median(samples[ref]),
-                statistics.median(ratios),
-                min(ratios),
-                max(ratios),
-                targets.get(ref),
-            )
+            ours = theirs = 0.0
+            for _ in range(chunks):
+                ours += subject(per_chunk)
+                theirs += references[key](per_chunk)
+            subject_us.append(ours / chunks)
+            reference_us[key].append(theirs / chunks)
+            ratios[key].append(ours / theirs)
+    return [
+        Ratio(
+            name,
+            ref,
+            statistics.median(subject_us),
+            statistics.median(reference_us[ref]),
+            statistics.median(ratios[ref]),
+            min(ratios[ref]),
+            max(ratios[ref]),
+            targets.get(ref),
         )
-    return out
+        for ref in references
+    ]
 
 
 def compare(
