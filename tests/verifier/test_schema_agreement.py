@@ -350,3 +350,15 @@ def test_every_variant_reaches_an_existing_member() -> None:
             for part in parents:
                 node = node[int(part)] if isinstance(node, list) else node[part]
             assert isinstance(node, dict | list), path
+
+
+def test_the_profile_returns_what_it_names_validated() -> None:
+    """`validate_certificate` hands back the profile's members (what a caller may rely on), not the extras."""
+    document = variant({f"{SUBJECT}.shoeSize": 44, "evidence": [{"id": "https://example.org/audit"}]})
+    certificate = validate_certificate(document)
+    assert "evidence" not in certificate
+    assert "shoeSize" not in certificate["credentialSubject"]
+    assert certificate["credentialSubject"]["certification"] == BASE[SUBJECT]["certification"]
+    assert certificate["credentialStatus"] == BASE["credentialStatus"]
+    assert certificate["credentialSubject"]["legalName"].en == "ACME Corp."  # a LocalizedName, as issuers use
+    assert document == variant({f"{SUBJECT}.shoeSize": 44, "evidence": [{"id": "https://example.org/audit"}]})
