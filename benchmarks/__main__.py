@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- machine: {_cpu()}, {os.cpu_count()} cores, {platform.platform()}",
         f"- Python {platform.python_version()}; {_versions()}",
         "",
-        "Ratios are medians over interleaved rounds (subject, then each reference, back to back); the range is",
+        "Ratios are medians over rounds that pair the subject with each reference in alternating slices; the range is",
         "the lowest and highest round. Absolute µs drift with the machine's load; the ratios are what to compare.",
     ]
     for suite in suites:

@@ -100,7 +100,7 @@ def compare(
     rounds: int = 9,
     target: float | None = None,
 ) -> Ratio:
-    """Median over `rounds` of subject/reference, each round timing both back to back."""
+    """Median over `rounds` of subject/reference, each round timing both in alternating slices."""
     targets = None if target is None else {reference_name: target}
     (ratio,) = compare_many(
         name,

@@ -1,8 +1,8 @@
 """Issue #2 and #6: offline verification against the raw signature check and against peer implementations;
 issuance against a raw sign.
 
-Every round times, back to back on the same token: our `verify` (parse, header, key, signature, data model,
-claims, profile, validity, issuer trust, 2 status bits from decoded snapshots); `cryptography`'s raw verify of
+Every round times our `verify` (parse, header, key, signature, data model, claims, profile, validity, issuer
+trust, 2 status bits from decoded snapshots) in alternating slices with each of, on the same token: `cryptography`'s raw verify of
 the same signature (the issue's reference); libsodium's raw verify (PyNaCl), which `keys` calls for Ed25519
 because it is faster here, so that our own overhead over the primitive we use stays visible; pyjwt's plain `jwt.decode` (signature, exp/nbf/iat, iss); joserfc's
 `jwt.decode` plus its claims registry (iss, exp/nbf/iat); and, in a Node.js subprocess interleaved round by

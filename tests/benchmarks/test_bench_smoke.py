@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from benchmarks import bench_credentials, bench_registry, bench_statuslist
 from benchmarks.__main__ import discover, section
-from benchmarks._measure import compare, compare_many
+from benchmarks._measure import Timer, compare, compare_many
 from keys import Algorithm
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8000/status/1
@@ -38,24 +38,40 @@ def test_every_suite_is_discovered_with_a_runner() -> None:
 
 
 def test_ratios_are_medians_of_per_round_ratios_with_their_range() -> None:
-    answers = iter([3.0, 1.0, 2.0, 2.0, 2.0, 1.0, 4.0, 1.0])
-    calls: list[str] = []
+    # warm-up (3, 1); then three rounds of two alternating slices, subject and reference: (2, 2, 2, 2),
+    # (1, 2, 1, 2) and (4, 1, 4, 1): ratios 1, 0.5 and 4.
+    answers = iter([3.0, 1.0, 2.0, 2.0, 2.0, 2.0, 1.0, 2.0, 1.0, 2.0, 4.0, 1.0, 4.0, 1.0])
+    calls: list[tuple[str, int]] = []
 
-    def subject(number: int) -> float:
-        calls.append("s")
-        return next(answers)
+    def timed(name: str) -> Timer:
+        def time_it(number: int) -> float:
+            calls.append((name, number))
+            return next(answers)
 
-    def reference(number: int) -> float:
-        calls.append("r")
-        return next(answers)
+        return time_it
 
-    # warm-up: (3, 1); then rounds (subject, reference) (2, 2), (1, 2) and (4, 1): ratios 1, 0.5, 4. The second
-    # round starts with the reference: each round starts with another timer.
-    (ratio,) = compare_many("s", subject, {"r": reference}, number=10, rounds=3, targets={"r": 1.5})
-    assert calls == ["s", "r", "s", "r", "r", "s", "s", "r"]
+    (ratio,) = compare_many(
+        "s", timed("s"), {"r": timed("r")}, number=10, rounds=3, chunks=2, targets={"r": 1.5}
+    )
+    assert calls == [("s", 1), ("r", 1)] + [("s", 5), ("r", 5)] * 6  # slices of number / chunks, in turn
     assert (ratio.low, ratio.ratio, ratio.high) == (0.5, 1.0, 4.0)
     assert (ratio.subject_us, ratio.reference_us) == (2.0, 2.0)
     assert ratio.ok is True
+
+
+def test_each_round_starts_with_another_reference() -> None:
+    calls: list[str] = []
+
+    def timed(name: str) -> Timer:
+        def time_it(number: int) -> float:
+            calls.append(name)
+            return 1.0
+
+        return time_it
+
+    compare_many("s", timed("s"), {"a": timed("a"), "b": timed("b")}, number=2, rounds=2, chunks=1)
+    # warm-up, then round 1 pairs the subject with a, then b; round 2 starts with b
+    assert calls == ["s", "a", "b", "s", "a", "s", "b", "s", "b", "s", "a"]
 
 
 def test_in_process_comparison_and_its_report_row() -> None:
