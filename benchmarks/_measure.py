@@ -61,7 +61,8 @@ def compare_many(
     targets = targets or {}
     for time_it in (subject, *references.values()):  # warm caches, lazy imports, JIT
         time_it(max(1, number // 10))
-    per_chunk = max(1, number // chunks)
+    chunks = max(1, min(chunks, number))  # a timer of a few slow calls (a process, a bulk batch) is not cut finer
+    per_chunk = number // chunks
     subject_us: list[float] = []
     ratios: dict[str, list[float]] = {key: [] for key in references}
     reference_us: dict[str, list[float]] = {key: [] for key in references}

@@ -106,3 +106,18 @@ def test_wrk_output_is_parsed_with_its_failures() -> None:
     assert load.rps == 13142.8
     assert (load.p50_ms, load.p99_ms) == (2.3, 1310.0)
     assert (load.requests, load.errors) == (65714, 3)
+
+
+def test_a_timer_of_one_slow_call_is_not_cut_into_slices() -> None:
+    """A bulk batch or a new process per call: `number=1` times one call of each per round, not one per slice."""
+    calls: list[tuple[str, int]] = []
+
+    def timed(name: str) -> Timer:
+        def time_it(number: int) -> float:
+            calls.append((name, number))
+            return 1.0
+
+        return time_it
+
+    compare_many("s", timed("s"), {"r": timed("r")}, number=1, rounds=2)
+    assert calls == [("s", 1), ("r", 1)] * 3
