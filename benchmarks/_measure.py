@@ -52,16 +52,20 @@ def compare_many(
 ) -> list[Ratio]:
     """One ratio per reference: the median over `rounds` of subject/reference.
 
-    In each round every reference is paired with the subject: `number` calls of each, in `chunks` slices taken
-    in turn (subject, reference, subject, ...), so that the two sides of a ratio see the same machine load even
-    where the load changes within a second, as it does on a shared machine. Rounds start with a different
-    reference each time: whatever one leaves behind (a Node process's background GC and compiler threads,
-    caches filled by another library) must not always land on the same one.
+    In each round every reference is paired with the subject: `chunks` slices of `number // chunks` calls of
+    each, taken in turn, so that the two sides of a ratio see the same machine load even where the load changes
+    within a second, as it does on a shared machine. Whatever one timer leaves behind (a Node process's
+    background GC and compiler threads, caches filled by another library) must not always land on the same
+    one: the subject leads the pair in even rounds, the reference in odd ones, and each round starts with
+    another reference.
     """
+    if not references:
+        return []
     targets = targets or {}
     for time_it in (subject, *references.values()):  # warm caches, lazy imports, JIT
         time_it(max(1, number // 10))
-    chunks = max(1, min(chunks, number))  # a timer of a few slow calls (a process, a bulk batch) is not cut finer
+    # A timer of a few slow calls (a new process, a bulk batch) is not cut finer than one call per slice.
+    chunks = max(1, min(chunks, number))
     per_chunk = number // chunks
     subject_us: list[float] = []
     ratios: dict[str, list[float]] = {key: [] for key in references}
@@ -69,10 +73,15 @@ def compare_many(
     order = list(references)
     for n in range(rounds):
         for key in order[n % len(order) :] + order[: n % len(order)]:
+            reference = references[key]
             ours = theirs = 0.0
             for _ in range(chunks):
-                ours += subject(per_chunk)
-                theirs += references[key](per_chunk)
+                if n % 2 == 0:
+                    ours += subject(per_chunk)
+                    theirs += reference(per_chunk)
+                else:
+                    theirs += reference(per_chunk)
+                    ours += subject(per_chunk)
             subject_us.append(ours / chunks)
             reference_us[key].append(theirs / chunks)
             ratios[key].append(ours / theirs)

@@ -413,7 +413,7 @@ def populate(deployment: Deployment, opts: Options) -> Population:
 
     The credentials are built, signed and stored by the registry's own issuance path; only the issuer's
     self-check (its signature verified with the published key and the credential validated against the
-    profile model before it is stored) is skipped, which shortens the set-up.
+    profile before it is stored) is skipped, which shortens the set-up.
     Its cost is measured on its own (`measure_self_check`), and the HTTP benchmarks run with it.
     """
     settings = deployment.settings()
@@ -949,7 +949,7 @@ def report_engine(deployment: Deployment, opts: Options, population: Population,
             "",
             f"In-process `lifecycle.issue_batch` (no HTTP), batches of 500: {cost.checked:,.0f} credentials/s "
             f"with the issuer's self-check (every signature verified with the published key, on a second "
-            f"thread, and every credential validated against the profile model before it is stored), "
+            f"thread, and every credential validated against the profile before it is stored), "
             f"{cost.unchecked:,.0f}/s without it: the self-check costs "
             f"{(1 / cost.checked - 1 / cost.unchecked) * 1e6:,.0f} µs per credential.",
         ]

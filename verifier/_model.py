@@ -1,6 +1,6 @@
 """The credential data model: generic W3C VC 2.0 (and legacy 1.1), and the AI-governance certificate profile.
 
-Validated with pydantic at runtime (≈12 µs against ≈170 µs for jsonschema, CONVENTIONS.md); the JSON Schema in
+Validated with pydantic at runtime (the profile ≈15 µs against ≈170 µs for jsonschema, benchmarks/README.md); the JSON Schema in
 `verifier/data/` is the published form of the profile and a test keeps the two in agreement.
 """
 
@@ -85,7 +85,7 @@ def _as_list(value: object) -> object:
 
 # Constraints are native (pydantic-core, Rust) wherever possible: a Python validator per field would cost
 # more than the rest of model validation on the verification hot path. Cross-field rules run once per
-# model, in one `model_validator`.
+# credential, in one validator (`_rules`, `_profile_rules`).
 DateTimeStampText = Annotated[str, StringConstraints(pattern=_DATE_TIME_STAMP.pattern, max_length=64)]
 DateText = Annotated[str, StringConstraints(pattern=_DATE.pattern, max_length=10)]
 Url = Annotated[str, StringConstraints(pattern=_URL.pattern, max_length=2048)]
@@ -142,6 +142,13 @@ def _window(valid_from: str | None, valid_until: str | None) -> None:
     start, end = _instant(valid_from, "validFrom"), _instant(valid_until, "validUntil")
     if start is not None and end is not None and start > end:
         raise ValueError("validFrom is after validUntil")
+
+
+def _calendar_date(text: str, member: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as e:  # the form was right, the values not: 2026-02-30
+        raise ValueError(f"{member} {text!r}: not a real date: {e}") from None
 
 
 def _instant(text: str | None, member: str) -> datetime | None:
@@ -252,9 +259,26 @@ class LocalizedName(_Closed):
 
     @model_validator(mode="after")
     def _one_of(self) -> LocalizedName:
-        if self.en is None and self.ja is None:
-            raise ValueError("a name needs at least one of 'en' or 'ja'")
+        _require_a_name(self.en, self.ja)
         return self
+
+
+def _require_a_name(en: str | None, ja: str | None) -> None:
+    if en is None and ja is None:
+        raise ValueError("a name needs at least one of 'en' or 'ja'")
+
+
+@with_config(ConfigDict(extra="forbid"))
+class _LegalName(TypedDict):
+    """A LocalizedName as the certificate carries it: a dict, like the rest of the validated certificate."""
+
+    en: NotRequired[ShortText | None]
+    ja: NotRequired[ShortText | None]
+
+
+def _one_name(names: _LegalName) -> _LegalName:
+    _require_a_name(names.get("en"), names.get("ja"))
+    return names
 
 
 class _Criteria(TypedDict):
@@ -291,7 +315,7 @@ class CertifiedCompany(TypedDict):
 
     id: NotRequired[Url | None]
     type: TypeList
-    legalName: LocalizedName
+    legalName: Annotated[_LegalName, AfterValidator(_one_name)]
     corporateNumber: NotRequired[CorporateNumber | None]
     website: NotRequired[HttpsUrl | None]
     achievement: _Achievement
@@ -377,8 +401,9 @@ def _profile_rules(credential: CertificationCredential) -> CertificationCredenti
     roles = certification["aiRoles"]
     if len(set(roles)) != len(roles):
         raise ValueError("aiRoles lists a role twice")
+    assessed = _calendar_date(certification["assessedOn"], "assessedOn")
     due = certification.get("nextSurveillanceDue")
-    if due is not None and date.fromisoformat(due) <= date.fromisoformat(certification["assessedOn"]):
+    if due is not None and _calendar_date(due, "nextSurveillanceDue") <= assessed:
         raise ValueError("nextSurveillanceDue must be after assessedOn")
     _window(credential["validFrom"], credential["validUntil"])
     status = credential["credentialStatus"]

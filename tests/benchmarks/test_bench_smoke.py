@@ -38,9 +38,9 @@ def test_every_suite_is_discovered_with_a_runner() -> None:
 
 
 def test_ratios_are_medians_of_per_round_ratios_with_their_range() -> None:
-    # warm-up (3, 1); then three rounds of two alternating slices, subject and reference: (2, 2, 2, 2),
-    # (1, 2, 1, 2) and (4, 1, 4, 1): ratios 1, 0.5 and 4.
-    answers = iter([3.0, 1.0, 2.0, 2.0, 2.0, 2.0, 1.0, 2.0, 1.0, 2.0, 4.0, 1.0, 4.0, 1.0])
+    # warm-up (3, 1); then three rounds of two alternating slices, the subject leading in even rounds and the
+    # reference in odd ones: s2 r2 s2 r2, r2 s1 r2 s1, s4 r1 s4 r1: ratios 1, 0.5 and 4.
+    answers = iter([3.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0, 1.0, 2.0, 1.0, 4.0, 1.0, 4.0, 1.0])
     calls: list[tuple[str, int]] = []
 
     def timed(name: str) -> Timer:
@@ -53,7 +53,11 @@ def test_ratios_are_medians_of_per_round_ratios_with_their_range() -> None:
     (ratio,) = compare_many(
         "s", timed("s"), {"r": timed("r")}, number=10, rounds=3, chunks=2, targets={"r": 1.5}
     )
-    assert calls == [("s", 1), ("r", 1)] + [("s", 5), ("r", 5)] * 6  # slices of number / chunks, in turn
+    subject_first, reference_first = (
+        [("s", 5), ("r", 5)] * 2,
+        [("r", 5), ("s", 5)] * 2,
+    )  # number / chunks each
+    assert calls == [("s", 1), ("r", 1), *subject_first, *reference_first, *subject_first]
     assert (ratio.low, ratio.ratio, ratio.high) == (0.5, 1.0, 4.0)
     assert (ratio.subject_us, ratio.reference_us) == (2.0, 2.0)
     assert ratio.ok is True
@@ -70,8 +74,12 @@ def test_each_round_starts_with_another_reference() -> None:
         return time_it
 
     compare_many("s", timed("s"), {"a": timed("a"), "b": timed("b")}, number=2, rounds=2, chunks=1)
-    # warm-up, then round 1 pairs the subject with a, then b; round 2 starts with b
-    assert calls == ["s", "a", "b", "s", "a", "s", "b", "s", "b", "s", "a"]
+    # warm-up, then round 1 pairs the subject with a, then b; round 2 starts with b (and the references lead)
+    assert calls == ["s", "a", "b", "s", "a", "s", "b", "b", "s", "a", "s"]
+
+
+def test_no_reference_no_ratio() -> None:
+    assert compare_many("s", lambda number: 1.0, {}) == []
 
 
 def test_in_process_comparison_and_its_report_row() -> None:
@@ -120,4 +128,4 @@ def test_a_timer_of_one_slow_call_is_not_cut_into_slices() -> None:
         return time_it
 
     compare_many("s", timed("s"), {"r": timed("r")}, number=1, rounds=2)
-    assert calls == [("s", 1), ("r", 1)] * 3
+    assert calls == [("s", 1), ("r", 1), ("s", 1), ("r", 1), ("r", 1), ("s", 1)]
