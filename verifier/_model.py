@@ -1,7 +1,7 @@
 """The credential data model: generic W3C VC 2.0 (and legacy 1.1), and the AI-governance certificate profile.
 
-Validated with pydantic at runtime (the profile ≈15 µs against ≈170 µs for jsonschema, benchmarks/README.md); the JSON Schema in
-`verifier/data/` is the published form of the profile and a test keeps the two in agreement.
+Validated with pydantic at runtime (the profile: ≈15 µs against ≈170 µs for jsonschema, benchmarks/README.md);
+the JSON Schema in `verifier/data/` is the published form of the profile and a test keeps the two in agreement.
 """
 
 from __future__ import annotations
@@ -240,8 +240,9 @@ class LegacyCredential(_Open):
 #
 # The profile is validated into plain dicts (TypedDicts, one TypeAdapter), not models: it runs on every
 # verification, and a model instance per JSON object cost more than every constraint of the profile together
-# (benchmarks/README.md). The keys are the JSON member names, hence the functional TypedDict form. Nodes of the
-# open JSON-LD world ignore members they do not name; nodes of our own vocabulary refuse them (extra=forbid).
+# (benchmarks/README.md). The keys are the JSON member names (the functional TypedDict form where one is not an
+# identifier: "@context"). Nodes of the open JSON-LD world ignore members they do not name; nodes of our own
+# vocabulary refuse them (extra=forbid).
 
 # Roles in scope, after Japan's AI Guidelines for Business v1.0 (METI/MIC, April 2024), Part 1.
 AIRole = Literal["ai_developer", "ai_provider", "ai_business_user"]
