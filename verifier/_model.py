@@ -438,6 +438,21 @@ _PATTERN_MEANINGS = {
 }
 
 
+_JSON_SHAPES = {"dict_type": "object", "model_type": "object", "list_type": "array"}
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
 def describe_validation_error(error: Exception, *, root: str = "credential") -> str:
     """A one-line account of a pydantic ValidationError: where and what, for a person."""
     if not isinstance(error, ValidationError):
@@ -448,6 +463,8 @@ def describe_validation_error(error: Exception, *, root: str = "credential") -> 
         pattern = (item.get("ctx") or {}).get("pattern")
         if item["type"] == "string_pattern_mismatch" and pattern in _PATTERN_MEANINGS:
             message = f"{item['input']!r} {_PATTERN_MEANINGS[pattern]}"
+        elif item["type"] in _JSON_SHAPES:  # say it in JSON's words, not Python's ("a valid dictionary")
+            message = f"must be a JSON {_JSON_SHAPES[item['type']]}, not {_json_kind(item['input'])}"
         else:
             message = item["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}")

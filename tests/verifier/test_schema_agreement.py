@@ -371,3 +371,17 @@ def test_the_profile_returns_what_it_names_validated() -> None:
     assert certificate["credentialSubject"]["legalName"] == {"en": "ACME Corp.", "ja": "アクメ株式会社"}
     json.dumps(certificate)  # plain JSON all the way down
     assert document == variant({f"{SUBJECT}.shoeSize": 44, "evidence": [{"id": "https://example.org/audit"}]})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"issuer": "did:web:cb.example"}, "issuer: must be a JSON object, not a string"),
+        ({SUBJECT: [{}]}, "credentialSubject: must be a JSON object, not an array"),
+        ({"type": "VerifiableCredential"}, "type: must be a JSON array, not a string"),
+        ({"credentialStatus": None}, "credentialStatus: must be a JSON array, not null"),
+        ({f"{SUBJECT}.legalName": True}, "credentialSubject.legalName: must be a JSON object, not a boolean"),
+    ],
+)
+def test_a_member_of_the_wrong_shape_is_named_in_json_terms(changes: Change, message: str) -> None:
+    assert model_error(variant(changes)) == message
