@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from issuer import CertificationDecision
 from registry import lifecycle
 from registry.models import Credential, StatusList
+from registry.statuslists import random_indices
 from verifier import TrustStore
 
 if TYPE_CHECKING:
@@ -18,21 +20,24 @@ if TYPE_CHECKING:
 
 
 def scripted(values: list[int]) -> Any:
-    """A `randbelow` that returns `values` in turn, then repeats the last one."""
+    """A `draw` that returns `values` in turn, then repeats the last one."""
     it: Iterator[int] = iter(values)
     last = values[-1]
 
-    def randbelow(n: int) -> int:
+    def draw(size: int, count: int) -> list[int]:
         nonlocal last
-        last = next(it, last)
-        assert 0 <= last < n
-        return last
+        drawn = []
+        for _ in range(count):
+            last = next(it, last)
+            assert 0 <= last < size
+            drawn.append(last)
+        return drawn
 
-    return randbelow
+    return draw
 
 
-def issue(registry: Registry, randbelow: Any = None) -> Credential:
-    ctx = registry.context(randbelow=randbelow) if randbelow else registry.context()
+def issue(registry: Registry, draw: Any = None) -> Credential:
+    ctx = registry.context(draw=draw) if draw else registry.context()
     with registry.session() as session:
         result = lifecycle.issue(
             session=session,
@@ -45,8 +50,8 @@ def issue(registry: Registry, randbelow: Any = None) -> Credential:
 
 
 def test_a_taken_index_is_drawn_again(registry: Registry) -> None:
-    randbelow = scripted([7, 7, 7, 9, 7, 11])
-    first, second = issue(registry, randbelow), issue(registry, randbelow)
+    draw = scripted([7, 7, 7, 9, 7, 11])
+    first, second = issue(registry, draw), issue(registry, draw)
 
     assert (first.revocation_index, first.suspension_index) == (7, 7)
     assert (second.revocation_index, second.suspension_index) == (9, 11)
@@ -113,3 +118,27 @@ def test_a_nearly_full_list_still_gives_distinct_free_indices(registry: Registry
         indices = [getattr(c, purpose) for c in [first, *batch]]
         assert len(set(indices)) == 51
     assert {c.revocation_list_id for c in batch} == {first.revocation_list_id}
+
+
+def test_random_indices_are_in_range_and_spread_over_it() -> None:
+    drawn = random_indices(10, 20_000)
+
+    assert len(drawn) == 20_000
+    assert set(drawn) == set(range(10))
+    # Each value ≈ 2,000 times; 5 standard deviations (≈ 212) either side.
+    assert all(1_788 < drawn.count(value) < 2_212 for value in range(10))
+    assert random_indices(131_072, 0) == []
+    assert random_indices(1, 3) == [0, 0, 0]
+
+
+def test_random_indices_discard_the_words_that_would_favour_low_indices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With size 3, 2**64 % 3 == 1: the top word would make index 0 likelier; it is discarded and drawn again."""
+    words = iter([2**64 - 1, 2**64 - 1, 5, 7])
+    monkeypatch.setattr(
+        "registry.statuslists.secrets.token_bytes",
+        lambda n: b"".join(next(words).to_bytes(8, "little") for _ in range(n // 8)),
+    )
+
+    assert random_indices(3, 2) == [5 % 3, 7 % 3]
