@@ -517,3 +517,19 @@ def test_odd_arguments_are_false_never_true_nor_an_exception(alg: str) -> None:
     assert public.verify(None, signature + b"message") is False  # type: ignore[arg-type]
     assert public.verify(signature.hex(), b"message") is False  # type: ignore[arg-type]
     assert public.verify(signature, "message") is False  # type: ignore[arg-type]
+
+
+def test_ed25519_signatures_are_those_of_rfc_8032_whichever_library_makes_them() -> None:
+    """keys signs Ed25519 with libsodium; the scheme is deterministic, so the bytes are exactly `cryptography`'s
+    (and RFC 8032 §7.1's first test vector's), and bytes-like data signs as its bytes."""
+    seed = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+    key = SigningKey(ed25519.Ed25519PrivateKey.from_private_bytes(seed))
+    expected = bytes.fromhex(
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+        "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
+    )
+    assert key.sign(b"") == expected
+
+    other = ed25519.Ed25519PrivateKey.generate()
+    for message in (b"m", bytes(range(256)) * 20):
+        assert SigningKey(other).sign(bytearray(message)) == other.sign(message)
