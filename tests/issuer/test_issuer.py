@@ -422,6 +422,34 @@ def test_issue_many_withholds_every_credential_when_one_signature_is_bad(
         desk.issue_many(requests_for(make_decision, 3))
 
 
+class _OnceFaultySigningKey(SigningKey):
+    """A key whose signatures at the given call numbers (from 0) come out with one bit flipped."""
+
+    __slots__ = ("calls", "faults")
+
+    def sign(self, data: bytes) -> bytes:
+        signature = super().sign(data)
+        call, self.calls = self.calls, self.calls + 1
+        return bytes([signature[0] ^ 1]) + signature[1:] if call in self.faults else signature
+
+
+@pytest.mark.parametrize(
+    "case",
+    [(40, {20, 31}, 20), (40, {15}, 15), (40, {16}, 16), (35, {34}, 34), (3, {2}, 2)],
+    ids=["second-chunk", "end-of-a-chunk", "start-of-a-chunk", "last-partial-chunk", "short-batch"],
+)
+def test_issue_many_names_the_first_bad_signature_wherever_it_falls(
+    make_issuer: MakeIssuer, make_decision: MakeDecision, ed_key: SigningKey, case: tuple[int, set[int], int]
+) -> None:
+    """The signatures are checked in chunks on other threads; the error still names the first bad one."""
+    count, faults, named = case
+    key = _OnceFaultySigningKey.from_pem(ed_key.to_pem(None), None)
+    key.calls, key.faults = 0, faults
+    desk = make_issuer(key=key, published=[PublishedKey(ed_key.public_key)])
+    with pytest.raises(SelfCheckError, match=rf"signed credential {named} did not verify \(signature: "):
+        desk.issue_many(requests_for(make_decision, count))
+
+
 def test_issue_many_withholds_a_profile_violation(
     make_issuer: MakeIssuer, make_decision: MakeDecision
 ) -> None:
