@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 
 from aigov.cli import EXIT_OK, EXIT_USAGE, main
 from keys import did_web_url
+from registry.app import create_app_from_env
 from registry.config import DEVELOPMENT_PASSPHRASE, MIN_STATUS_LIST_SIZE, DatabaseSettings, Settings
 from registry.db import make_engine
 from registry.identity import issuer_did, registry_did
@@ -155,3 +157,21 @@ def test_db_upgrade_and_current_take_plain_postgresql_urls(
     monkeypatch.setenv("AIGOV_DATABASE_URL", f"postgres://{rest}")
     assert main(["db", "current"]) == EXIT_OK, capsys.readouterr().err
     assert "the database schema is up to date" in capsys.readouterr().err
+
+
+def test_the_server_app_keeps_what_it_built_out_of_the_collectors_sight(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`aigov serve` workers freeze the objects built with the app (registry.app.create_app_from_env), so that a
+    full collection in a batch of issuances does not walk them again."""
+    monkeypatch.setenv("AIGOV_ENVIRONMENT", "development")
+    monkeypatch.setenv("AIGOV_DATABASE_URL", f"sqlite:///{tmp_path / 'aigov.db'}")
+    monkeypatch.setenv("AIGOV_KEYSTORE_PATH", str(tmp_path / "keys"))
+    gc.unfreeze()
+    try:
+        app = create_app_from_env()
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()  # the test process keeps collecting as before
+    assert frozen > 10_000
+    assert app.state.settings.database_url.endswith("aigov.db")
