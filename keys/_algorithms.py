@@ -8,8 +8,10 @@ here at 74 µs against 134 µs for `cryptography`'s OpenSSL 4 build, on the path
 (benchmarks/README.md). libsodium is also the stricter verifier: it refuses non-canonical and small-order points
 that RFC 8032 leaves to the implementation. Ed25519 signing goes through libsodium too: Ed25519 is deterministic
 (RFC 8032 §5.1.6), so the signatures are the very bytes `cryptography` would make, in 40 µs against 48 µs, and
-libsodium releases the GIL while it signs, which lets the issuer's self-check verify the previous signature on
-another thread meanwhile (issuer.Issuer.issue_many). Key generation, storage and P-256 stay with `cryptography`.
+libsodium releases the GIL while it signs, which lets the issuer's self-check verify the signatures made before
+on other threads meanwhile (issuer.Issuer.issue_many). Key generation, storage and P-256 stay with `cryptography`.
+libsodium's copy of an Ed25519 secret key is a Python bytes object, which, unlike OpenSSL's copy, is not wiped
+when the key is dropped: a process's memory holds its decrypted keys either way, and a core dump would too.
 """
 
 from __future__ import annotations
@@ -199,7 +201,8 @@ class SigningKey:
     def sign(self, data: bytes) -> bytes:
         """Sign `data`; the signature is in JWS form (64 raw bytes for both algorithms)."""
         if self._sodium is not None:
-            return crypto_sign(bytes(data), self._sodium)[:_SIGNATURE_BYTES]  # signature || message
+            message = data if type(data) is bytes else bytes(memoryview(data))  # any bytes-like, never an int
+            return crypto_sign(message, self._sodium)[:_SIGNATURE_BYTES]  # signature || message
         assert isinstance(self._key, ec.EllipticCurvePrivateKey)  # noqa: S101
         r, s = decode_dss_signature(self._key.sign(data, _ES256))
         return r.to_bytes(_P256_COORDINATE, "big") + s.to_bytes(_P256_COORDINATE, "big")

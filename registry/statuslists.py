@@ -56,6 +56,8 @@ def random_indices(size: int, count: int) -> list[int]:
     tens of candidates. 64-bit words at or above the largest multiple of `size` are discarded, so no index is
     more likely than another (a word is discarded with probability under size / 2**64).
     """
+    if not 0 < size <= 1 << 64:
+        raise ValueError(f"cannot draw an index below {size}")
     limit = (1 << 64) - (1 << 64) % size
     drawn: list[int] = []
     while len(drawn) < count:

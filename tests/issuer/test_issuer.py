@@ -435,8 +435,15 @@ class _OnceFaultySigningKey(SigningKey):
 
 @pytest.mark.parametrize(
     "case",
-    [(40, {20, 31}, 20), (40, {15}, 15), (40, {16}, 16), (35, {34}, 34), (3, {2}, 2)],
-    ids=["second-chunk", "end-of-a-chunk", "start-of-a-chunk", "last-partial-chunk", "short-batch"],
+    [(40, {20, 31}, 20), (40, {5, 20}, 5), (40, {15}, 15), (40, {16}, 16), (35, {34}, 34), (3, {2}, 2)],
+    ids=[
+        "second-chunk",
+        "two-chunks",
+        "end-of-a-chunk",
+        "start-of-a-chunk",
+        "last-partial-chunk",
+        "short-batch",
+    ],
 )
 def test_issue_many_names_the_first_bad_signature_wherever_it_falls(
     make_issuer: MakeIssuer, make_decision: MakeDecision, ed_key: SigningKey, case: tuple[int, set[int], int]

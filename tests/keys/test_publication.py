@@ -533,3 +533,6 @@ def test_ed25519_signatures_are_those_of_rfc_8032_whichever_library_makes_them()
     other = ed25519.Ed25519PrivateKey.generate()
     for message in (b"m", bytes(range(256)) * 20):
         assert SigningKey(other).sign(bytearray(message)) == other.sign(message)
+        assert SigningKey(other).sign(memoryview(message)) == other.sign(message)
+    with pytest.raises(TypeError):
+        key.sign(5)  # type: ignore[arg-type]  # not five zero bytes

@@ -129,6 +129,9 @@ def test_random_indices_are_in_range_and_spread_over_it() -> None:
     assert all(1_788 < drawn.count(value) < 2_212 for value in range(10))
     assert random_indices(131_072, 0) == []
     assert random_indices(1, 3) == [0, 0, 0]
+    for size in (0, -3, 2**64 + 1):  # nothing to draw from, or no 64-bit word could be kept
+        with pytest.raises(ValueError, match="cannot draw an index below"):
+            random_indices(size, 1)
 
 
 def test_random_indices_discard_the_words_that_would_favour_low_indices(
