@@ -18,6 +18,10 @@ from verifier._json import loads
 # A credential is a few KB; a status list credential for 16,777,216 entries of random bits is ~2.8 MB. Callers
 # pass their own cap; this default refuses a 5 MB token before any decoding.
 DEFAULT_MAX_TOKEN_BYTES = 1024 * 1024
+# A real header (alg, typ, cty and a kid of at most 512 characters) is under 1 KB of base64url. Larger ones are
+# decoded every time rather than cached: the registry's public verify page takes anyone's 512 KB token, and
+# 256 cached junk headers of that size held 2 GB.
+CACHED_HEADER_BYTES = 2048
 _new_jws = tuple.__new__  # builds a CompactJws without the Python-level __new__ a NamedTuple adds
 
 
@@ -58,13 +62,24 @@ def _json_object(segment: bytes, what: str) -> dict[str, Any]:
     return value
 
 
-@functools.lru_cache(maxsize=256)
 def parse_header(segment: bytes) -> dict[str, Any]:
-    """Tokens from one issuer key share their header byte for byte; decode each distinct header once.
-
-    The cached dict is shared: callers must not change it.
-    """
+    """The decoded header: the caller's own dict, which it may change."""
+    if len(segment) <= CACHED_HEADER_BYTES:
+        flat = _flat_header(segment)
+        if flat is not None:
+            return dict(flat)
     return _json_object(segment, "header")
+
+
+@functools.lru_cache(maxsize=256)
+def _flat_header(segment: bytes) -> dict[str, Any] | None:
+    """Tokens from one issuer key share their header byte for byte: each distinct header is decoded once.
+
+    Only a header without nested objects or arrays is kept (None otherwise), so that the top-level copy
+    parse_header hands out shares nothing a caller could change.
+    """
+    header = _json_object(segment, "header")
+    return None if any(isinstance(value, dict | list) for value in header.values()) else header
 
 
 def parse_compact(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> CompactJws:
@@ -77,8 +92,8 @@ def parse_compact(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTE
             data = token.strip().encode("ascii")
         except UnicodeEncodeError:
             raise JwsError("token contains non-ASCII characters; a compact JWS is base64url text") from None
-    else:
-        data = token.strip()
+    else:  # bytes, or bytearray and memoryview, which cannot key the header cache
+        data = bytes(token).strip()
     # find() is memchr-fast; bytes.split walks the token byte by byte.
     first, last = data.find(b"."), data.rfind(b".")
     if data[:1] in (b"{", b"["):  # a DID document or a decoded credential where the token was expected
@@ -89,7 +104,7 @@ def parse_compact(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTE
         raise JwsError(f"a compact JWS has 3 dot-separated parts, this has {data.count(b'.') + 1}")
     signing_input = data[:last]
     header_b64, payload_b64, signature_b64 = data[:first], data[first + 1 : last], data[last + 1 :]
-    header = dict(parse_header(header_b64))  # a copy, so a caller cannot change the cached one
+    header = parse_header(header_b64)
     payload = _json_object(payload_b64, "payload")
     try:
         signature = b64url_decode(signature_b64)

@@ -16,7 +16,14 @@ from pydantic import ValidationError
 from keys import Algorithm, PublishedKey
 from verifier import problems
 from verifier._clock import clamped_add, clamped_sub, in_utc
-from verifier._jws import DEFAULT_MAX_TOKEN_BYTES, CompactJws, JwsError, parse_compact, parse_header
+from verifier._jws import (
+    CACHED_HEADER_BYTES,
+    DEFAULT_MAX_TOKEN_BYTES,
+    CompactJws,
+    JwsError,
+    parse_compact,
+    parse_header,
+)
 from verifier._model import (
     AIGOV_TYPE,
     CertificationCredential,
@@ -569,15 +576,23 @@ def _status_list_problem(model: Credential) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=256)
 def _header_verdict(segment: bytes, legacy: bool, legacy_allowed: bool) -> tuple[str | None, str]:
-    """The header check's (problem, detail), once per distinct header: one issuer key signs many credentials
-    with the same header bytes, and the verdict depends on nothing else."""
+    """The header check's (problem, detail); once per distinct header of a real header's size."""
+    if len(segment) <= CACHED_HEADER_BYTES:
+        return _cached_header_verdict(segment, legacy, legacy_allowed)
+    return _judge_header(segment, legacy, legacy_allowed)
+
+
+def _judge_header(segment: bytes, legacy: bool, legacy_allowed: bool) -> tuple[str | None, str]:
     header = parse_header(segment)
     problem = _header_problem(header, legacy, legacy_allowed)
     if problem:
         return problem, ""
     return None, f"{header['alg']}, typ {header.get('typ', 'JWT')}, kid {header['kid']}"
+
+
+# One issuer key signs many credentials with the same header bytes, and the verdict depends on nothing else.
+_cached_header_verdict = functools.lru_cache(maxsize=256)(_judge_header)
 
 
 def _header_problem(header: dict[str, Any], legacy: bool, legacy_allowed: bool) -> str | None:

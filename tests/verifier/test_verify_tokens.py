@@ -7,11 +7,13 @@ type URI and a phrase of its explanation; the checks after it are `skipped`.
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import hmac
 import json
 import socket
 import time
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ import pytest
 import issuer
 from keys import SigningKey, b64url_decode, b64url_encode, verification_method_id
 from verifier import Outcome, Verdict
+from verifier._jws import parse_compact
 
 PARSING_ERROR = "https://www.w3.org/TR/vc-data-model#PARSING_ERROR"
 CRYPTOGRAPHIC_SECURITY_ERROR = "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR"
@@ -77,6 +80,14 @@ def test_bytes_and_str_tokens_give_the_same_result(world: Any) -> None:
     as_bytes = world.verify(world.valid_token.encode("ascii"))
     assert as_bytes.verdict is Verdict.VALID
     assert as_bytes.to_dict() == as_str.to_dict()
+
+
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_other_bytes_like_tokens_give_the_same_result(world: Any, kind: type) -> None:
+    as_str = world.verify(world.valid_token)
+    other = world.verify(kind(world.valid_token.encode("ascii")))
+    assert other.verdict is Verdict.VALID
+    assert other.to_dict() == as_str.to_dict()
 
 
 @pytest.mark.parametrize("wrap", ["{}\n", " {} ", "\r\n{}\r\n", "\t{}"])
@@ -608,3 +619,45 @@ def test_signature_spliced_from_another_token(world: Any) -> None:
 
 def test_a_stranger_signing_under_a_pinned_kid(world: Any) -> None:
     expect_forged(world, world.token(key=world.stranger, kid=world.cb.kid))
+
+
+def test_junk_headers_leave_no_memory_behind(world: Any) -> None:
+    """Anyone may paste a 512 KB token into the registry's verify page: a stream of distinct huge headers,
+    each refused, must not pile up in the verifier's header caches (256 of them once held 2 GB)."""
+    padding = b"[" + b"{}," * 40_000 + b"{}]"  # 120 KB of header, a large object tree once decoded
+
+    def junk(n: int) -> str:
+        header = b'{"alg":"EdDSA","typ":"vc+jwt","n":%d,"pad":%s}' % (n, padding)
+        return raw_token(world, header=header)
+
+    world.verify(junk(-1))  # imports, first-use caches
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(40):
+            world.expect(world.verify(junk(n)), "header", FAILED, CRYPTOGRAPHIC_SECURITY_ERROR, "kid")
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 2_000_000, f"{kept:,} bytes kept after 40 refused 120 KB headers"
+
+
+def test_changing_a_parsed_header_changes_no_later_parse(world: Any) -> None:
+    """parse_compact hands each caller its own header, nested members included."""
+    nested = raw_token(world, header=b'{"alg":"EdDSA","typ":"vc+jwt","x":{"note":"as signed"},"y":[1]}')
+    flat = world.valid_token
+    for token in (nested, flat):
+        first = parse_compact(token).header
+        first["alg"] = "none"
+        for value in first.values():
+            if isinstance(value, dict):
+                value["note"] = "changed by a caller"
+            elif isinstance(value, list):
+                value.append(2)
+        again = parse_compact(token).header
+        assert again["alg"] == "EdDSA"
+        assert again.get("x", {"note": "as signed"}) == {"note": "as signed"}
+        assert again.get("y", [1]) == [1]
+    assert world.verify(flat).verdict is Verdict.VALID
