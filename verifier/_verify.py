@@ -181,7 +181,7 @@ class _Run:
         header = jws.header
         typ = header.get("typ", "JWT")
         legacy = self.allow_legacy and isinstance(typ, str) and typ in _LEGACY_TYP and "vc" in jws.payload
-        problem, detail = _header_verdict(jws.header_segment, legacy, self.allow_legacy)
+        problem, detail = _header_verdict(jws, legacy, self.allow_legacy)
         if problem:
             return self.stop("header", problem, problems.CRYPTOGRAPHIC_SECURITY_ERROR)
         self.passed("header", detail)
@@ -576,23 +576,26 @@ def _status_list_problem(model: Credential) -> str | None:
     return None
 
 
-def _header_verdict(segment: bytes, legacy: bool, legacy_allowed: bool) -> tuple[str | None, str]:
-    """The header check's (problem, detail); once per distinct header of a real header's size."""
+def _header_verdict(jws: CompactJws, legacy: bool, legacy_allowed: bool) -> tuple[str | None, str]:
+    """The header check's (problem, detail); judged once per distinct header of a real header's size."""
+    segment = jws.header_segment
     if len(segment) <= CACHED_HEADER_BYTES:
         return _cached_header_verdict(segment, legacy, legacy_allowed)
-    return _judge_header(segment, legacy, legacy_allowed)
+    return _judge_header(jws.header, legacy, legacy_allowed)
 
 
-def _judge_header(segment: bytes, legacy: bool, legacy_allowed: bool) -> tuple[str | None, str]:
-    header = parse_header(segment)
+@functools.lru_cache(maxsize=256)
+def _cached_header_verdict(segment: bytes, legacy: bool, legacy_allowed: bool) -> tuple[str | None, str]:
+    """One issuer key signs many credentials with the same header bytes, and the verdict depends on nothing
+    else."""
+    return _judge_header(parse_header(segment), legacy, legacy_allowed)
+
+
+def _judge_header(header: dict[str, Any], legacy: bool, legacy_allowed: bool) -> tuple[str | None, str]:
     problem = _header_problem(header, legacy, legacy_allowed)
     if problem:
         return problem, ""
     return None, f"{header['alg']}, typ {header.get('typ', 'JWT')}, kid {header['kid']}"
-
-
-# One issuer key signs many credentials with the same header bytes, and the verdict depends on nothing else.
-_cached_header_verdict = functools.lru_cache(maxsize=256)(_judge_header)
 
 
 def _header_problem(header: dict[str, Any], legacy: bool, legacy_allowed: bool) -> str | None:
