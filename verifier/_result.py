@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from verifier._errors import VerificationFailedError
+from verifier._json import json_ready
 
 
 class Verdict(StrEnum):
@@ -110,7 +111,7 @@ class VerificationResult:
             "verdict": self.verdict.value,
             "summary": self.summary,
             "checks": [c.to_dict() for c in self.checks],
-            "credential": self.credential,
+            "credential": json_ready(self.credential),
         }
 
     def render_text(self) -> str:

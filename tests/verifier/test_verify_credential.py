@@ -7,6 +7,7 @@ and a certificate that breaks it fails `profile` while `data_model` passes.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -503,3 +504,30 @@ def test_b64url_helper_is_the_one_tokens_use(world: Any) -> None:
             {"alg": "EdDSA", "kid": world.cb.kid, "typ": "vc+jwt", "cty": "vc"}, separators=(",", ":")
         ).encode()
     )
+
+
+@pytest.mark.parametrize(("number", "written"), [("1e400", 10**309), ("-1e400", -(10**309))])
+def test_a_number_too_large_for_a_double_is_written_back_as_json(
+    world: Any, number: str, written: int
+) -> None:
+    """1e400 is valid JSON that every double-based reader (JSON.parse, Python's json, jiter) takes for infinity.
+    It is accepted as they accept it; `to_dict` (what `aigov verify --json` prints) stays valid JSON."""
+    claims = world.claims(world.credential())
+    marker = 987_654_321
+    claims["auditScore"] = marker
+    result = world.verify(
+        raw_claims_token(world, claims, {f'"auditScore":{marker}': f'"auditScore":{number}'})
+    )
+    assert result.verdict is Verdict.VALID, result.render_text()
+    assert result.credential is not None
+    assert math.isinf(result.credential["auditScore"])
+    text = json.dumps(result.to_dict(), allow_nan=False)  # raises on Infinity
+    assert json.loads(text)["credential"]["auditScore"] == written
+    read_as_doubles = json.loads(text, parse_int=float)
+    assert read_as_doubles["credential"]["auditScore"] == float(number)  # infinity again
+
+
+def test_to_dict_does_not_copy_a_credential_with_nothing_to_rewrite(world: Any) -> None:
+    result = world.verify(world.token())
+    assert result.verdict is Verdict.VALID, result.render_text()
+    assert result.to_dict()["credential"] is result.credential
