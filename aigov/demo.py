@@ -338,7 +338,7 @@ def token_is_live(secret: str) -> bool:
     from registry.tokens import authenticate
 
     with database() as session:
-        found = authenticate(session=session, presented=secret)
+        found = authenticate(session=session, presented=secret, now=datetime.now(UTC))
         return found is not None and found[2].slug == ISSUER_SLUG
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Annotated
 
@@ -72,9 +73,9 @@ _bearer = HTTPBearer(
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="aigov"'}
 
 
-def _authenticate_engine(engine: Engine, presented: str | None) -> Found | None:
+def _authenticate_engine(engine: Engine, presented: str | None, now: datetime) -> Found | None:
     with Session(engine) as session:
-        return tokens.authenticate(session=session, presented=presented)
+        return tokens.authenticate(session=session, presented=presented, now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,10 +96,13 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
         # An async dependency: on SQLite the token is read on the event loop (registry.db.LoopReader), and a
         # malformed token is refused without any read; otherwise the read takes one threadpool hop.
         presented = credentials.credentials if credentials else None
+        now = request.app.state.ctx.clock()  # the context's clock: tests move it past a token's expiry
         reader: LoopReader | None = request.app.state.reader
-        found = reader.run(partial(tokens.authenticate_sqlite, presented)) if reader is not None else None
+        found = (
+            reader.run(partial(tokens.authenticate_sqlite, presented, now)) if reader is not None else None
+        )
         if found is None:
-            found = await run_in_threadpool(_authenticate_engine, request.app.state.engine, presented)
+            found = await run_in_threadpool(_authenticate_engine, request.app.state.engine, presented, now)
         if not found:
             raise HTTPException(401, "a valid bearer token is required", headers=_CHALLENGE)
         assert isinstance(found, tuple)  # noqa: S101

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from aigov.cli import EXIT_OK, UsageError
 from aigov.commands._common import parse_time
+from aigov.commands.bundle import parse_duration
 from aigov.commands.db import describe, load_settings, require_database
 
 if TYPE_CHECKING:
@@ -52,6 +53,12 @@ def register(subparsers: Any) -> None:
         "--scopes", required=True, help=f"comma-separated: {', '.join(_SCOPES)}", metavar="SCOPES"
     )
     token.add_argument("--description", help="what the token is for (shown in listings)")
+    token.add_argument(
+        "--expires-in",
+        type=parse_duration,
+        metavar="DURATION",
+        help="refuse the token after this long, e.g. 90d or 12h (default: valid until revoked)",
+    )
     token.set_defaults(handler=run_create_token)
 
     revoke = commands.add_parser("revoke-token", help="revoke an API token")
@@ -62,11 +69,12 @@ def register(subparsers: Any) -> None:
         "list-tokens",
         help="list API tokens (id, body, scopes, times; never the secret), newest first",
         description="List API tokens, newest first: the id that revoke-token takes, the certification body, "
-        "the scopes, when it was created and (with --all) revoked, and its description. Neither the secret nor "
-        "its hash is shown: a lost token is revoked and replaced, never recovered.",
+        "the scopes, when it was created, when it expires and (with --all) when it was revoked or expired, and its "
+        "description. Neither the secret nor its hash is shown: a lost token is revoked and replaced, never "
+        "recovered.",
     )
     listing.add_argument("--issuer", metavar="SLUG", help="only the tokens of this certification body")
-    listing.add_argument("--all", action="store_true", help="include revoked tokens")
+    listing.add_argument("--all", action="store_true", help="include revoked and expired tokens")
     listing.add_argument("--json", action="store_true", help="print a JSON array instead of lines")
     listing.set_defaults(handler=run_list_tokens)
 
@@ -230,21 +238,27 @@ def run_create_issuer(args: argparse.Namespace) -> int:
 
 
 def run_create_token(args: argparse.Namespace) -> int:
+    from keys import format_date_time_stamp
     from registry.bodies import body_by_slug
     from registry.config import DatabaseSettings
     from registry.tokens import create_token
 
     settings = load_settings(DatabaseSettings)
+    now = datetime.now(UTC)
     with _database(settings.database_url) as session:
         body = body_by_slug(session=session, slug=args.issuer)
         row, secret = create_token(
             session=session,
             body=body,
             scopes=[args.scopes],
-            now=datetime.now(UTC),
+            now=now,
             description=args.description,
+            expires_at=None if args.expires_in is None else now + args.expires_in,
         )
-    print(f"token {row.id} for {body.slug} with scopes {', '.join(row.scopes)}", file=sys.stderr)
+    until = "until revoked" if row.expires_at is None else f"until {format_date_time_stamp(row.expires_at)}"
+    print(
+        f"token {row.id} for {body.slug} with scopes {', '.join(row.scopes)}, valid {until}", file=sys.stderr
+    )
     print("it is shown only now: store it in your secret manager", file=sys.stderr)
     print(secret)
     return EXIT_OK
@@ -272,7 +286,8 @@ def run_list_tokens(args: argparse.Namespace) -> int:
     settings = load_settings(DatabaseSettings)
     with _database(settings.database_url) as session:
         body = body_by_slug(session=session, slug=args.issuer) if args.issuer is not None else None
-        tokens = list_tokens(session=session, issuer=body, include_revoked=args.all)
+        now = datetime.now(UTC)
+        tokens = list_tokens(session=session, now=now, issuer=body, include_ended=args.all)
     if args.json:
         shown = [
             {
@@ -282,6 +297,7 @@ def run_list_tokens(args: argparse.Namespace) -> int:
                 "description": token.description,
                 "created_at": format_date_time_stamp(token.created_at),
                 "revoked_at": None if token.revoked_at is None else format_date_time_stamp(token.revoked_at),
+                "expires_at": None if token.expires_at is None else format_date_time_stamp(token.expires_at),
             }
             for token in tokens
         ]
@@ -292,6 +308,9 @@ def run_list_tokens(args: argparse.Namespace) -> int:
     for token in tokens:
         parts = [token.id, token.issuer.ljust(issuer_width), ",".join(token.scopes).ljust(scopes_width)]
         parts.append(f"created {format_date_time_stamp(token.created_at)}")
+        if token.expires_at is not None:
+            ended = "expired" if token.expires_at <= now else "expires"
+            parts.append(f"{ended} {format_date_time_stamp(token.expires_at)}")
         if token.revoked_at is not None:
             parts.append(f"revoked {format_date_time_stamp(token.revoked_at)}")
         if token.description:

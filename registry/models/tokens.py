@@ -23,6 +23,7 @@ class ApiToken(SQLModel, table=True):
     description: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # None: until revoked
 
 
 class IdempotencyRecord(SQLModel, table=True):

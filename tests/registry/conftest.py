@@ -269,10 +269,19 @@ class Registry:
     def app(self, **options: Any) -> Any:
         return create_app(self.settings, clock=self.clock, key_cache=self.key_cache, **options)
 
-    def token(self, body: CertificationBody | None = None, scopes: list[str] | None = None) -> str:
+    def token(
+        self,
+        body: CertificationBody | None = None,
+        scopes: list[str] | None = None,
+        expires_at: datetime | None = None,
+    ) -> str:
         with self.session() as session:
             _, secret = create_token(
-                session=session, body=body or self.acme, scopes=scopes or ALL_SCOPES, now=self.clock()
+                session=session,
+                body=body or self.acme,
+                scopes=scopes or ALL_SCOPES,
+                now=self.clock(),
+                expires_at=expires_at,
             )
             session.commit()
         return secret

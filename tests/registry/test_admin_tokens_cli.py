@@ -6,6 +6,7 @@ Tokens are made and revoked through the CLI itself, against the `registry` fixtu
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -93,6 +94,7 @@ def test_json_has_the_same_fields_and_no_secret(
             "description": "認証 pipeline",
             "created_at": format_date_time_stamp(row.created_at),
             "revoked_at": None,
+            "expires_at": None,
         }
     ]
     assert_nothing_secret(out, row, secret)
@@ -120,6 +122,44 @@ def test_revoked_tokens_only_with_all(registry: Registry, capsys: pytest.Capture
     assert parse_date_time_stamp(entries[gone_id]["revoked_at"], what="revoked_at") == revoked_at
     assert entries[live_id]["revoked_at"] is None
     assert_nothing_secret(out, stored(registry)[gone_id], gone_secret)
+
+
+def test_expires_in(registry: Registry, capsys: pytest.CaptureFixture[str]) -> None:
+    before = datetime.now(UTC)
+    token_id, _ = create(capsys, "acme-cb", "credentials:issue", "--expires-in", "90d")
+    expires_at = stored(registry)[token_id].expires_at
+    assert expires_at is not None
+    assert before + timedelta(days=90) <= expires_at <= datetime.now(UTC) + timedelta(days=90)
+
+    out = run(capsys, "list-tokens")[1]
+    assert out.rstrip().endswith(f"expires {format_date_time_stamp(expires_at)}")
+    [entry] = json.loads(run(capsys, "list-tokens", "--json")[1])
+    assert parse_date_time_stamp(entry["expires_at"], what="expires_at") == expires_at
+
+
+@pytest.mark.parametrize(("value", "message"), [("0", "must be positive"), ("soon", "not a duration")])
+def test_expires_in_must_be_a_positive_duration(
+    registry: Registry, capsys: pytest.CaptureFixture[str], value: str, message: str
+) -> None:
+    code, out, err = run(
+        capsys, "create-token", "--issuer", "acme-cb", "--scopes", "credentials:issue", "--expires-in", value
+    )
+    assert code == EXIT_USAGE
+    assert out == ""
+    assert message in err
+    assert stored(registry) == {}
+
+
+def test_expired_tokens_only_with_all(registry: Registry, capsys: pytest.CaptureFixture[str]) -> None:
+    """The registry's clock stands at 2026-11-01: a token that expired an hour after that is shown as ended."""
+    live_id, _ = create(capsys, "acme-cb", "credentials:issue")
+    registry.token(expires_at=registry.clock() + timedelta(hours=1))
+    expired_id = next(token_id for token_id in stored(registry) if token_id != live_id)
+
+    assert [line.split()[0] for line in run(capsys, "list-tokens")[1].splitlines()] == [live_id]
+    lines = {line.split()[0]: line for line in run(capsys, "list-tokens", "--all")[1].splitlines()}
+    assert set(lines) == {live_id, expired_id}
+    assert lines[expired_id].endswith("expired 2026-11-01T01:00:00Z")
 
 
 def test_issuer_filter(registry: Registry, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from registry.errors import InvalidRequestError
 from registry.models import Credential
 from registry.tokens import revoke_token
 
@@ -27,6 +29,8 @@ def comparable(response: httpx.Response) -> tuple[int, dict[str, Any], str | Non
 def test_every_bad_token_gets_the_same_401(client: TestClient, registry: Registry, token: str) -> None:
     token_id = token.split("_")[1]
     revoked = registry.token()
+    expired = registry.token(expires_at=registry.clock() + timedelta(hours=1))
+    registry.clock.advance(hours=1)
     with registry.session() as session:
         revoke_token(session=session, token_id=revoked.split("_")[1], now=registry.clock())
         session.commit()
@@ -40,6 +44,7 @@ def test_every_bad_token_gets_the_same_401(client: TestClient, registry: Registr
         "unknown": registry.bearer(unknown),
         "wrong-secret": registry.bearer(wrong_secret),
         "revoked": registry.bearer(revoked),
+        "expired": registry.bearer(expired),
     }
     answers = {name: comparable(issue(client, registry, headers)) for name, headers in attempts.items()}
 
@@ -49,6 +54,25 @@ def test_every_bad_token_gets_the_same_401(client: TestClient, registry: Registr
     assert first[2] == 'Bearer realm="aigov"'
     assert all(answer == first for answer in answers.values()), answers
     assert registry.count(Credential) == 0
+
+
+def test_a_token_works_until_it_expires(client: TestClient, registry: Registry) -> None:
+    """`--expires-in`: refused from its expiry on, on the event-loop path (SQLite) and the threadpool one."""
+    expires = registry.clock() + timedelta(days=90)
+    headers = registry.bearer(registry.token(expires_at=expires))
+    assert issue(client, registry, headers).status_code == 201
+    registry.clock.now = expires - timedelta(seconds=1)
+    assert issue(client, registry, headers).status_code == 201
+    registry.clock.now = expires
+    refused = issue(client, registry, headers)
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["type"] == "urn:aigov:problem:unauthorized"
+    assert registry.count(Credential) == 2
+
+
+def test_a_token_must_expire_after_it_is_created(registry: Registry) -> None:
+    with pytest.raises(InvalidRequestError, match="a token must expire after it is created"):
+        registry.token(expires_at=registry.clock())
 
 
 def test_a_token_without_the_scope_is_403(client: TestClient, registry: Registry) -> None:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -93,7 +94,7 @@ def test_admin_workflow(env: dict[str, str], capsys: pytest.CaptureFixture[str])
     engine = make_engine(env["AIGOV_DATABASE_URL"])
     try:
         with Session(engine) as session:
-            found = authenticate(session=session, presented=secret)
+            found = authenticate(session=session, presented=secret, now=datetime.now(UTC))
             assert found is not None
             assert found[1] == ["credentials:issue", "credentials:revoke"]
 
@@ -101,7 +102,7 @@ def test_admin_workflow(env: dict[str, str], capsys: pytest.CaptureFixture[str])
         assert code == EXIT_OK
         assert "revoked" in out
         with Session(engine) as session:
-            assert authenticate(session=session, presented=secret) is None
+            assert authenticate(session=session, presented=secret, now=datetime.now(UTC)) is None
     finally:
         engine.dispose()
 

@@ -63,12 +63,12 @@ def test_a_sound_database_passes(registry: Registry, capsys: pytest.CaptureFixtu
     assert (code, err) == (EXIT_OK, "")
     chain = f"{registry.setup_events + 2} events: every hash and link verifies, and so does the chain head"
     if registry.is_postgres:  # no SQLite checks
-        expected = ["✔ schema       at 0006, the head revision", f"✔ event chain  {chain}"]
+        expected = ["✔ schema       at 0007, the head revision", f"✔ event chain  {chain}"]
     else:
         expected = [
             "✔ integrity     PRAGMA integrity_check: ok",
             "✔ search index  credentials_fts matches the credentials it indexes",
-            "✔ schema        at 0006, the head revision",
+            "✔ schema        at 0007, the head revision",
             f"✔ event chain   {chain}",
         ]
     assert lines == expected
@@ -109,7 +109,7 @@ def test_a_schema_behind_the_head_fails(empty_database_url: str, capsys: pytest.
     sqlite = {} if empty_database_url.startswith("postgresql") else {"integrity": "✔", "search index": "✔"}
     assert marks(lines) == {**sqlite, "schema": "✘", "event chain": "✔"}
     assert [line.split(None, 2)[2] for line in lines if "schema" in line] == [
-        "the database is at 0004, this registry needs 0006: run `aigov db upgrade`"
+        "the database is at 0004, this registry needs 0007: run `aigov db upgrade`"
     ]
 
 
