@@ -650,19 +650,14 @@ def renew(
 ) -> Credential:
     """Issue a new certificate that supersedes an active or suspended one, which is revoked as `superseded`.
 
-    The new decision must certify the same company (same corporate number when the old one had one) and
-    carry a new certificate number.
+    The new decision must certify the same company (`_same_company`) and carry a new certificate number.
     """
 
     def work(now: datetime) -> Credential:
         connection = session.connection()
         old = _locked(connection, body, credential_id)
         _require(old, {CredentialStatus.ACTIVE, CredentialStatus.SUSPENDED}, "renew")
-        if old.corporate_number and decision.subject.corporate_number != old.corporate_number:
-            raise InvalidRequestError(
-                f"a renewal certifies the same company: corporateNumber must be {old.corporate_number}",
-                field="subject.corporateNumber",
-            )
+        _same_company(old, decision)
         signer = _signer(session, ctx, body)
         _change(
             connection,
@@ -687,6 +682,32 @@ def renew(
         return detached(new)
 
     return _transaction(session, ctx, work)
+
+
+def _same_company(old: Credential, decision: CertificationDecision) -> None:
+    """A renewal certifies the company the old certificate names, by the strongest identifier it carries: its
+    corporate number, else its subject id (a DID), else its legal names, unchanged. Otherwise renewal (its own
+    scope) would issue a certificate for any company, and end the old one without the revoke scope. A company
+    that changed what identifies it gets a new certificate (issue) and its old one revoked."""
+    subject = decision.subject
+    if old.corporate_number:
+        if subject.corporate_number != old.corporate_number:
+            raise InvalidRequestError(
+                f"a renewal certifies the same company: corporateNumber must be {old.corporate_number}",
+                field="subject.corporateNumber",
+            )
+    elif old.subject_id:
+        if subject.id != old.subject_id:
+            raise InvalidRequestError(
+                f"a renewal certifies the same company: subject id must be {old.subject_id}",
+                field="subject.id",
+            )
+    elif (subject.legal_name.en, subject.legal_name.ja) != (old.legal_name_en, old.legal_name_ja):
+        raise InvalidRequestError(
+            "a renewal certifies the same company: the certificate has no corporate number and no subject id, so "
+            f"its legal names must stay {old.legal_name_en!r} (en) and {old.legal_name_ja!r} (ja)",
+            field="subject.legalName",
+        )
 
 
 def _check_reason(reason_code: ReasonCode) -> None:

@@ -479,6 +479,43 @@ def test_renewal_certifies_the_same_company(registry: Registry) -> None:
     assert registry.count(Credential) == 1
 
 
+@pytest.mark.parametrize(
+    ("old_subject", "new_subject", "field"),
+    [
+        # Without a corporate number, the subject id (a DID) identifies the company.
+        (
+            {"id": "did:web:acme.example", "legalName": {"en": "ACME Corp."}},
+            {"id": "did:web:megabank.example", "legalName": {"en": "ACME Corp."}},
+            "subject.id",
+        ),
+        (
+            {"id": "did:web:acme.example", "legalName": {"en": "ACME Corp."}},
+            {"legalName": {"en": "ACME Corp."}},
+            "subject.id",
+        ),
+        # Without either, its legal names do: a renew-only token cannot re-issue it for another company.
+        ({"legalName": {"en": "Small Shop"}}, {"legalName": {"en": "Mega Bank"}}, "subject.legalName"),
+        (
+            {"legalName": {"en": "Small Shop"}},
+            {"legalName": {"en": "Small Shop", "ja": "メガバンク"}},
+            "subject.legalName",
+        ),
+    ],
+)
+def test_renewal_without_a_corporate_number_keeps_the_next_identifier(
+    registry: Registry, old_subject: dict[str, Any], new_subject: dict[str, Any], field: str
+) -> None:
+    old = issue(registry, subject=old_subject)
+    with pytest.raises(InvalidRequestError, match="a renewal certifies the same company") as refused:
+        renew(registry, old.id, subject=new_subject)
+    assert refused.value.field == field
+    assert registry.credential(old.id).status == CredentialStatus.ACTIVE
+    assert registry.count(Credential) == 1
+    # The same identifier renews, even with other names (a company may change its trading name).
+    renamed = {**old_subject, "legalName": {"en": "ACME Holdings"}} if "id" in old_subject else old_subject
+    assert renew(registry, old.id, subject=renamed).supersedes_id == old.id
+
+
 # -- the event log ------------------------------------------------------------------------------------------------
 
 
