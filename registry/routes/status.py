@@ -15,6 +15,7 @@ that has expired goes to the route, which re-signs it before answering.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +37,9 @@ from registry.statuslists import LISTS, ListPolicy
 router = APIRouter(tags=["status lists"])
 
 PATH_PREFIX = "/status/"
-_MAX_ID_DIGITS = 18  # fits a 64-bit integer
+# A list's one spelling: ASCII digits without a leading zero, at most 18 (a 64-bit integer). `str.isdigit`
+# would also take "²" (which int() refuses) and the Arabic-Indic one (which int() reads as 1: a second URL for list 1).
+_LIST_ID = re.compile(r"[1-9][0-9]{0,17}")
 _VERSION_SQL = "SELECT version FROM status_lists WHERE id = ?"
 _LIST_SQL = "SELECT version, etag, token, valid_until, issuer_id FROM status_lists WHERE id = ?"
 _VERSION = sa.select(LISTS.c.version).where(LISTS.c.id == sa.bindparam("list_id"))
@@ -199,7 +202,7 @@ def if_none_match(header: str | None, etag: str) -> bool:
 
 
 def _list_id(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= _MAX_ID_DIGITS else None
+    return int(text) if _LIST_ID.fullmatch(text) else None
 
 
 def fast_response(

@@ -141,7 +141,10 @@ def test_status_lists_both_ways(client: TestClient, registry: Registry, token: s
         not_modified = client.get(path, headers={"If-None-Match": etag})
         assert not_modified.status_code == 304
         assert_answered(fast_answer(client, path, {"If-None-Match": f'"x", W/{etag}'}), not_modified)
-    for missing in ("/status/999999", "/status/0", "/status/abc", "/status/" + "9" * 30, "/status/-1"):
+    # Digits that are not ASCII ("²" which int() refuses, Arabic-Indic 1 which it reads as 1) and a leading zero: one URL
+    # per list, and never a 500.
+    odd = [f"/status/{text}" for text in ("%C2%B2", "%E2%91%A0", "%D9%A1", "01", "+1", " 1")]
+    for missing in ("/status/999999", "/status/0", "/status/abc", "/status/" + "9" * 30, "/status/-1", *odd):
         fast, slow = both_ways(client, lambda m=missing: client.get(m))
         assert fast.status_code == 404
         assert fast.json()["type"] == slow.json()["type"] == "urn:aigov:problem:not-found"
