@@ -77,8 +77,13 @@ def create_body(
 
 
 def body_by_slug(*, session: Session, slug: str) -> CertificationBody:
-    """The certification body called `slug`, or NotFoundError."""
-    body = session.exec(select(CertificationBody).where(CertificationBody.slug == slug)).first()
+    """The certification body called `slug`, or NotFoundError (at once for what cannot be a slug: PostgreSQL
+    refuses a NUL in a query with an error, not an empty answer)."""
+    body = (
+        session.exec(select(CertificationBody).where(CertificationBody.slug == slug)).first()
+        if is_valid_slug(slug)
+        else None
+    )
     if body is None:
         raise NotFoundError("certification body", slug)
     return body

@@ -6,6 +6,7 @@ list ids, token hashes, the raw bits — never reach a response.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -19,7 +20,18 @@ from registry.models import CertificationBody, Credential, CredentialBase, Event
 from registry.search import CredentialRecord, PublicStatus, Stats
 
 _API = ConfigDict(alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True)
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+# Free text, shown on pages and in the event feed: line breaks and tabs are fine, other control characters are
+# refused (a NUL would be stored by SQLite and refused by PostgreSQL, as an error rather than a 422).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_controls(text: str) -> str:
+    if _CONTROL.search(text):
+        raise ValueError("must not contain control characters (line breaks and tabs are fine)")
+    return text
+
+
+Reason = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_controls)]
 
 
 def _not_superseded(code: ReasonCode) -> ReasonCode:
