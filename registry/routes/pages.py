@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
@@ -255,6 +256,11 @@ async def certificate(credential_id: str, request: Request) -> Response:
         return response
     view = _Page(request)
     key = _parse_id(credential_id)
+    if key is not None and credential_id != str(key):
+        # One URL per page (uuid.UUID also reads upper case, braces and urn:uuid:): the page's own links are
+        # built from the URL it was asked by, and a cached page must not carry another spelling's.
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{key}{query}", status_code=308)
     found = None if key is None else await _certificate(request, key)
     if found is None:
         return view.error(404, "no_certificate")

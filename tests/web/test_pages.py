@@ -197,6 +197,26 @@ def test_preferred_type_ignores_garbage() -> None:
     assert preferred_type("x" * 100_000) == "text/html"
 
 
+def test_another_spelling_of_a_certificates_id_redirects_to_its_page(client: TestClient, site: Site) -> None:
+    """uuid.UUID reads several spellings; the page has one URL, so that a cached page never links to another."""
+    canonical = site.ids["acme"]
+    for spelling in (
+        canonical.upper(),
+        f"urn:uuid:{canonical}",
+        "{" + canonical + "}",
+        canonical.replace("-", ""),
+    ):
+        moved = client.get(
+            f"/credentials/{spelling}", params={"lang": "en"}, headers=HTML, follow_redirects=False
+        )
+        assert moved.status_code == 308, spelling
+        assert moved.headers["location"] == f"{canonical}?lang=en"
+        page = client.get(f"/credentials/{spelling}", params={"lang": "en"}, headers=HTML)
+        assert page.status_code == 200
+        assert str(page.url).endswith(f"/credentials/{canonical}?lang=en")
+        assert f"/credentials/{spelling}" not in page.text  # its language links, its hreflang alternates
+
+
 def test_unknown_certificate(client: TestClient) -> None:
     for raw in (str(uuid.uuid4()), "not-a-uuid", "%3Cscript%3E"):
         page = client.get(f"/credentials/{raw}", headers=HTML)
