@@ -2,8 +2,10 @@
 
 zxing-cpp (a maintained port of ZXing) does the decoding and Pillow the image formats; both come with the
 `badges` extra and are imported only here, only when called, so the light verifier does not need them.
-Images are untrusted: the byte size is capped, and the pixel count is read from the header and capped before
-any pixel is decoded, so a small file that inflates to gigabytes (a decompression bomb) is refused.
+Images are untrusted: the byte size is capped, and the pixel count and the decoded size (pixels times bytes per
+pixel) are read from the header and capped before any pixel is decoded, so a small file that inflates to
+gigabytes (a decompression bomb) is refused. A JPEG photo is decoded in grey at a reduced scale (libjpeg's own
+DCT scaling): a QR code needs no more than about 2,000 pixels across.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from verifier._badge import NOT_A_BADGE, BadgeError
 
 MAX_QR_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_QR_IMAGE_PIXELS = 25_000_000  # a 5,000 x 5,000 photo: more than any phone camera needs to show a QR code
+# What a decoded image may take in memory: a 4K screenshot in RGBA is 33 MB; a 25 MP RGBA PNG (100 MB from a
+# file of 100 KB) is refused. Its grey copy for the decoder adds a quarter at most.
+MAX_QR_DECODED_BYTES = 48 * 1024 * 1024
+_JPEG_DRAFT_SIZE = (2000, 2000)  # the decoder scales down by 1/2, 1/4 or 1/8 while it stays above this
 _FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 
 
@@ -37,6 +43,15 @@ def decode_qr(image_bytes: bytes, *, max_pixels: int = MAX_QR_IMAGE_PIXELS) -> l
             if width * height > max_pixels:
                 raise BadgeError(
                     f"image of {width} x {height} pixels is over the cap of {max_pixels:,} pixels",
+                    problem=NOT_A_BADGE,
+                )
+            if image.format == "JPEG":
+                image.draft("L", _JPEG_DRAFT_SIZE)
+            decoded = image.size[0] * image.size[1] * len(image.getbands())
+            if decoded > MAX_QR_DECODED_BYTES:
+                raise BadgeError(
+                    f"image of {width} x {height} pixels in {image.mode} would take {decoded:,} bytes decoded, "
+                    f"over the cap of {MAX_QR_DECODED_BYTES:,}",
                     problem=NOT_A_BADGE,
                 )
             image.load()

@@ -15,6 +15,7 @@ import base64
 import binascii
 import json
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -143,6 +144,12 @@ def token_of(*, session: Session, credential_id: uuid.UUID) -> str | None:
     return session.exec(select(Credential.token).where(Credential.id == credential_id)).first()
 
 
+# Reading a QR code decodes the whole picture: up to ≈ 60 MB for the largest one verifier.decode_qr accepts.
+# Two at a time per process, whatever the threadpool's size, so that a burst of uploads queues instead of
+# taking gigabytes.
+_QR_DECODES = threading.BoundedSemaphore(2)
+
+
 class UploadError(Exception):
     """An upload the page cannot check; `.code` names the message shown, `.detail` the verifier's reason."""
 
@@ -193,7 +200,8 @@ def check_upload(
         )
         return Outcome(result=result, source=badge.kind, credential_id=own_id(result, public_url))
     try:
-        texts = decode_qr(data)
+        with _QR_DECODES:
+            texts = decode_qr(data)
     except BadgeError:
         raise UploadError("not_image") from None
     for text in texts:

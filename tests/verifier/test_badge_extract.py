@@ -498,6 +498,19 @@ def test_qr_in_a_screenshot_decodes_to_the_page(png: bytes) -> None:
     assert decode_qr(out.getvalue()) == [PAGE]
 
 
+def test_a_large_phone_photo_is_decoded_in_grey_at_a_reduced_scale(png: bytes) -> None:
+    """6,000 x 4,000 in RGB would be 72 MB decoded, over the cap: the JPEG decoder's own scaling keeps it at
+    3,000 x 2,000 in grey (6 MB), and the QR code still reads."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as badge:
+        photo = Image.new("RGB", (6000, 4000), "white")
+        photo.paste(badge.convert("RGB").resize((badge.width * 3, badge.height * 3)), (1000, 800))
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=85)
+    assert decode_qr(out.getvalue()) == [PAGE]
+
+
 def test_an_image_without_a_qr_code_gives_nothing() -> None:
     from PIL import Image
 
@@ -506,9 +519,10 @@ def test_an_image_without_a_qr_code_gives_nothing() -> None:
     assert decode_qr(out.getvalue()) == []
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG that declares `width` x `height` pixels and carries a few bytes of them: a decompression bomb."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+def _png_header_only(width: int, height: int, color_type: int = 0) -> bytes:
+    """A PNG that declares `width` x `height` pixels and carries a few bytes of them: a decompression bomb.
+    Colour type 0 is grey (1 byte a pixel decoded), 6 is RGBA (4 bytes)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", ihdr)
@@ -522,10 +536,12 @@ def _png_header_only(width: int, height: int) -> bytes:
     [
         (_png_header_only(6000, 5000), "6000 x 5000 pixels is over the cap of 25,000,000 pixels"),
         (_png_header_only(20000, 20000), "unreadable image"),  # Pillow's own bomb guard, caught
+        # Under the pixel cap, but 100 MB decoded (from a file of 100 KB in the wild: a registry's memory DoS).
+        (_png_header_only(4999, 4999, color_type=6), "would take 99,960,004 bytes decoded, over the cap"),
         (b"definitely not an image", "not an image"),
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 10, "unreadable image|not an image"),
     ],
-    ids=["over-our-cap", "over-pillows-cap", "text", "broken-png"],
+    ids=["over-our-cap", "over-pillows-cap", "rgba-over-the-decoded-cap", "text", "broken-png"],
 )
 def test_qr_decoding_refuses_bombs_and_non_images(data: bytes, message: str) -> None:
     started = time.perf_counter()

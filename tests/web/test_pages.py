@@ -7,7 +7,10 @@ import io
 import os
 import re
 import secrets
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from typing import Any
 
@@ -498,6 +501,39 @@ def test_verify_qr_image(client: TestClient, site: Site) -> None:
     refused = client.post("/verify", files={"file": ("qr.png", buffer.getvalue())}, params={"lang": "en"})
     assert refused.status_code == 400
     assert "no QR code of this registry" in refused.text
+
+
+def test_a_burst_of_qr_uploads_decodes_two_pictures_at_a_time(
+    client: TestClient, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each decode may take ≈ 60 MB: eight uploads at once (the threadpool takes 40) queue for two slots."""
+    running, most = 0, 0
+    lock = threading.Lock()
+    real = checking.decode_qr
+
+    def decode_slowly(data: bytes) -> list[str]:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return real(data)
+
+    monkeypatch.setattr(checking, "decode_qr", decode_slowly)
+    image = qrcode.make(f"{site.settings.public_url}/credentials/{site.ids['acme']}")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda _: client.post("/verify", files={"file": ("qr.png", buffer.getvalue())}).status_code,
+                range(8),
+            )
+        )
+    assert answers == [200] * 8
+    assert most == 2
 
 
 @pytest.mark.parametrize(
