@@ -81,6 +81,9 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # registry.routes.apidocs: the same page, its scripts pinned
         redoc_url=None,
+        # Starlette would answer `/verify/` with a redirect to the request's own Host header: a cache in front
+        # that keys on the path alone could then send visitors anywhere. One URL per resource instead.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -150,6 +150,11 @@ def test_unknown_routes_and_methods(client: TestClient) -> None:
     assert_problem(client.get("/status/abc"), 404)
     assert_problem(client.get("/status/999"), 404)
     assert_problem(client.get("/issuers/nobody/did.json"), 404)
+    # No redirect to "the same path without its slash" at the request's own Host header.
+    for path in ("/verify/", "/api/v1/credentials/", "/status/1/"):
+        answer = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+        assert answer.status_code == 404, path
+        assert "location" not in answer.headers
 
 
 @pytest.mark.parametrize(
