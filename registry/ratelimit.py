@@ -21,7 +21,7 @@ them would turn a revocation check into "cannot tell" for the very clients check
 (the load balancer's probe). The status lists are mostly answered ahead of this middleware anyway
 (registry.app.RegistryApp); the exemption makes the rest, answered by the route, behave alike.
 
-The client address is the TCP peer's. Behind a reverse proxy every request would come from the proxy's address,
+The client address is the TCP peer's (an IPv6 client's /64: see `bucket_key`). Behind a reverse proxy every request would come from the proxy's address,
 so the proxy's addresses may be listed in `rate_limit_trusted_proxies`: only for a peer in that list is
 `X-Forwarded-For` read, from the right, skipping trusted hops. The list is empty by default: a header any client
 can write is never trusted unless the deployment says who wrote it.
@@ -137,6 +137,17 @@ def client_address(scope: Scope, trusted_proxies: tuple[Network, ...]) -> str:
     return str(peer)
 
 
+def bucket_key(address: str) -> str:
+    """The bucket an address draws from: IPv6 clients by /64, the block one subscriber is given (RFC 6177),
+    so that the 2^64 addresses of one machine are not 2^64 fresh buckets; IPv4 by address."""
+    parsed = _address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return address
+
+
 @dataclass(frozen=True)
 class RateLimits:
     """The configured limits (see registry.config.Settings, `rate_limit_*`)."""
@@ -173,7 +184,7 @@ class RateLimit:
         if scope["type"] != "http" or path in _EXEMPT_PATHS or path.startswith(_EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
-        address = client_address(scope, self.limits.trusted_proxies)
+        address = bucket_key(client_address(scope, self.limits.trusted_proxies))
         authorization = next((v for n, v in scope.get("headers", ()) if n == b"authorization"), None)
         if authorization is not None:
             wait = self.failures_by_address.wait(address)

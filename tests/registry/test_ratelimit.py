@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from registry.app import create_app
 from registry.config import Settings
-from registry.ratelimit import RateLimit, TokenBuckets, client_address, parse_networks
+from registry.ratelimit import RateLimit, TokenBuckets, bucket_key, client_address, parse_networks
 
 if TYPE_CHECKING:
     from conftest import Registry
@@ -189,6 +189,34 @@ def test_failed_authentication_is_limited_per_address(limited: Any, registry: Re
     other = limited(address="192.0.2.99")
     response = other.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token))
     assert response.status_code == 201
+
+
+def test_bucket_keys() -> None:
+    assert bucket_key("192.0.2.10") == "192.0.2.10"
+    assert bucket_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64"
+    assert bucket_key("2001:db8:1:2::1") == bucket_key("2001:db8:1:2:ffff::9")
+    assert bucket_key("2001:db8:1:3::1") != bucket_key("2001:db8:1:2::1")
+    assert bucket_key("::ffff:192.0.2.10") == "192.0.2.10"
+    assert bucket_key("unknown") == "unknown"
+
+
+def test_an_ipv6_client_is_limited_by_its_64_not_by_each_address(
+    limited: Any, registry: Registry, token: str
+) -> None:
+    """Every address of a /64 is one subscriber's: fresh addresses from it are not fresh buckets."""
+    client = limited(
+        address="2001:db8:1:2::10", rate_limit_auth_failures_burst=2, rate_limit_auth_failures_per_minute=1
+    )
+    for n in range(2):
+        guesser = TestClient(client.app, client=(f"2001:db8:1:2::{n + 100:x}", 40000))
+        bad = f"aigov_{secrets.token_hex(8)}_{secrets.token_urlsafe(32)}"
+        assert guesser.post("/api/v1/credentials", headers=registry.bearer(bad)).status_code == 401
+    same_64 = TestClient(client.app, client=("2001:db8:1:2:ffff::1", 40000))
+    refused = same_64.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token))
+    assert_429(refused, "too many failed authentication attempts")
+    next_64 = TestClient(client.app, client=("2001:db8:1:3::10", 40000))
+    issued = next_64.post("/api/v1/credentials", json=registry.decision(), headers=registry.bearer(token))
+    assert issued.status_code == 201, issued.text
 
 
 def test_wrong_secrets_for_a_public_token_id_do_not_lock_its_owner_out(
