@@ -46,6 +46,7 @@ from registry.problems import problem_response
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _EXEMPT_PREFIXES = ("/status/",)
 _EXEMPT_PATHS = frozenset({"/healthz"})
+_EXEMPT_METHODS = frozenset({"GET", "HEAD"})
 _MAX_FORWARDED_HOPS = 16
 
 
@@ -181,7 +182,11 @@ class RateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if scope["type"] != "http" or path in _EXEMPT_PATHS or path.startswith(_EXEMPT_PREFIXES):
+        # Exempt are reads only: a POST to a status list is a 405 like any other, and counts like any other.
+        exempt = scope["type"] == "http" and scope["method"] in _EXEMPT_METHODS
+        if scope["type"] != "http" or (
+            exempt and (path in _EXEMPT_PATHS or path.startswith(_EXEMPT_PREFIXES))
+        ):
             await self.app(scope, receive, send)
             return
         address = bucket_key(client_address(scope, self.limits.trusted_proxies))

@@ -242,8 +242,9 @@ def _answer(scope: Scope, cached: CachedList) -> tuple[int, list[tuple[bytes, by
     return 200, cached.raw_headers, cached.body
 
 
-@router.get(
+@router.api_route(
     "/status/{list_id}",
+    methods=["GET", "HEAD"],  # HEAD: caches and CDNs revalidate with it; the server sends no body
     response_model=None,
     response_class=Response,
     responses={

@@ -138,6 +138,9 @@ def test_status_lists_both_ways(client: TestClient, registry: Registry, token: s
         assert_answered(fast_answer(client, path), fast)
         etag = fast.headers["etag"]
         assert_same(*both_ways(client, lambda p=path, e=etag: client.get(p, headers={"If-None-Match": e})))
+        head = client.head(path)  # the route's answer (the fast path takes GET), without its body
+        assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", etag)
+        assert head.headers["content-length"] == fast.headers["content-length"]
         not_modified = client.get(path, headers={"If-None-Match": etag})
         assert not_modified.status_code == 304
         assert_answered(fast_answer(client, path, {"If-None-Match": f'"x", W/{etag}'}), not_modified)

@@ -172,6 +172,9 @@ def test_status_lists_and_health_are_not_limited(limited: Any, registry: Registr
     with client.app.state.reader.held():  # the route's path (as on PostgreSQL), through the middleware
         for _ in range(10):
             assert client.get(path).status_code == 200
+            assert client.head(path).status_code == 200
+    # Only reads are exempt: a POST to a status list is a 405 that counts like any other request.
+    assert client.post(path, json={}).status_code == 429
 
 
 def test_failed_authentication_is_limited_per_address(limited: Any, registry: Registry, token: str) -> None:
