@@ -14,10 +14,11 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, Protocol
 
 from verifier._badge import BadgeError, extract_badge
@@ -145,75 +146,109 @@ def read_claims(data: bytes | str, *, fmt: str = "auto", encoding: str | None = 
 
     `data` is text, or bytes decoded by `decode_claims`: UTF-8 unless `encoding` names another (e.g. "cp932"
     for Japanese Excel's "CSV"); ValueError if it does not decode. A line that cannot be read becomes a Claim
-    with `error` set, so the batch reports it and goes on.
+    with `error` set, so the batch reports it and goes on. Rows are read one at a time and reading stops at the
+    first claim over MAX_CLAIMS (ValueError): millions of lines never become millions of objects.
     """
     text = decode_claims(data, encoding) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     if fmt == "auto":
-        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        first = next((line.strip() for line in _lines(text) if line.strip()), "")
         fmt = "jsonl" if first.startswith(("{", '"')) else "csv"
-    claims = _read_jsonl(text) if fmt == "jsonl" else _read_csv(text)
+    rows = _read_jsonl(text) if fmt == "jsonl" else _read_csv(text)
+    claims = list(islice(rows, MAX_CLAIMS + 1))
     if len(claims) > MAX_CLAIMS:
-        raise ValueError(f"{len(claims):,} claims is over the limit of {MAX_CLAIMS:,} per batch")
+        raise ValueError(
+            f"over the limit of {MAX_CLAIMS:,} claims per batch: claim {MAX_CLAIMS + 1:,} is on line "
+            f"{claims[-1].line:,}; split the file there"
+        )
     return claims
 
 
-def _read_jsonl(text: str) -> list[Claim]:
-    claims = []
-    for number, line in enumerate(text.splitlines(), 1):
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their ends, one at a time, split at \\r\\n, \\r or \\n as
+    `io.StringIO(text, newline="")` splits them (what `csv` expects), without copying the whole text."""
+    start, size = 0, len(text)
+    newline = text.find("\n")
+    while start < size:
+        if 0 <= newline < start:
+            newline = text.find("\n", start)
+        stop = newline if newline >= 0 else size
+        cr = text.find("\r", start, stop)  # only up to the next newline: linear, not quadratic
+        if 0 <= cr != newline - 1:
+            stop = cr  # a \r not followed by \n ends the line too
+        end = min(stop + 1, size)
+        yield text[start:end]
+        start = end
+
+
+def _read_jsonl(text: str) -> Iterator[Claim]:
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
         try:
             value = loads(line.encode("utf-8"), "line")
         except ValueError as e:
-            claims.append(Claim("", line=number, error=f"not JSON: {e}"))
+            yield Claim("", line=number, error=f"not JSON: {e}")
             continue
         if isinstance(value, str):
-            claims.append(_claim(value, None, number))
+            yield _claim(value, None, number)
         elif isinstance(value, dict):
             found = next((value[k] for k in _CLAIM_KEYS if k in value), None)
             vendor = next((value[k] for k in _VENDOR_KEYS if k in value), None)
             if not isinstance(found, str) or (vendor is not None and not isinstance(vendor, str)):
-                claims.append(Claim("", line=number, error=_MEMBER_ERROR))
+                yield Claim("", line=number, error=_MEMBER_ERROR)
             else:
-                claims.append(_claim(found, vendor, number))
+                yield _claim(found, vendor, number)
         else:
-            claims.append(
-                Claim(
-                    "",
-                    line=number,
-                    error=f"a line must be a JSON object or string, not {type(value).__name__}",
-                )
+            yield Claim(
+                "", line=number, error=f"a line must be a JSON object or string, not {type(value).__name__}"
             )
-    return claims
 
 
-def _read_csv(text: str) -> list[Claim]:
+def _read_csv(text: str) -> Iterator[Claim]:
     csv.field_size_limit(MAX_FIELD_CHARS)
-    rows = csv.reader(io.StringIO(text, newline=""))
-    claims: list[Claim] = []
+    rows = csv.reader(_lines(text))
+    first = True
     claim_col, vendor_col = 0, 1
     try:
         for row in rows:
             number = rows.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            header = [cell.strip().lower() for cell in row]
-            if not claims and claim_col == 0 and any(h in _CLAIM_KEYS for h in header):
-                claim_col = next(i for i, h in enumerate(header) if h in _CLAIM_KEYS)
-                vendor_col = next((i for i, h in enumerate(header) if h in _VENDOR_KEYS), -1)
-                continue
+            if first:
+                first = False
+                if _is_header(row):
+                    header = [cell.strip().lower() for cell in row]
+                    claim_col = next(i for i, h in enumerate(header) if h in _CLAIM_KEYS)
+                    vendor_col = next((i for i, h in enumerate(header) if h in _VENDOR_KEYS), -1)
+                    continue
             if claim_col >= len(row):
-                claims.append(Claim("", line=number, error="the row has no claim column"))
+                yield Claim("", line=number, error="the row has no claim column")
                 continue
             vendor = (
                 row[vendor_col].strip() if 0 <= vendor_col < len(row) and row[vendor_col].strip() else None
             )
-            claims.append(_claim(row[claim_col], vendor, number))
+            yield _claim(row[claim_col], vendor, number)
     except csv.Error as e:
-        claims.append(
-            Claim("", line=rows.line_num, error=f"unreadable CSV: {e}; the rest of the file was not read")
-        )
-    return claims
+        yield Claim("", line=rows.line_num, error=f"unreadable CSV: {e}; the rest of the file was not read")
+
+
+_UUID = re.compile(
+    r"(urn:uuid:)?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE
+)
+
+
+def _is_header(row: Sequence[str]) -> bool:
+    """Whether the first row names the columns. It must name a claim column, and none of its cells may look like
+    a claim (a compact JWS, a credential id or URL, a badge or token file): a header-less row whose vendor is
+    literally "ID", "Token" or "Badge" is data, while a header may still carry columns of its own ("No.")."""
+    cells = [cell.strip() for cell in row]
+    return any(cell.lower() in _CLAIM_KEYS for cell in cells) and not any(
+        _is_jws(cell)
+        or "://" in cell
+        or _UUID.fullmatch(cell)
+        or cell.lower().endswith((".svg", ".png", ".jwt"))
+        for cell in cells
+    )
 
 
 def _claim(value: str, vendor: str | None, line: int) -> Claim:

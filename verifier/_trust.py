@@ -6,6 +6,7 @@ status list URL; the store answers only from what its owner put in it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -357,15 +358,23 @@ def describe_duration(delta: timedelta, *, units: int = 4) -> str:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, at most MAX_TRUST_FILE_BYTES: a regular file's size is checked before reading, and no
+    more than the limit plus one byte is ever read, since a pipe or device (`/dev/zero`) has no size to check."""
     try:
-        size = path.stat().st_size
-        if size > MAX_TRUST_FILE_BYTES:
-            raise TrustStoreError(
-                f"{size:,} bytes is over the {MAX_TRUST_FILE_BYTES:,}-byte limit", source=str(path)
-            )
-        return path.read_bytes()
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_TRUST_FILE_BYTES:
+                raise TrustStoreError(
+                    f"{size:,} bytes is over the {MAX_TRUST_FILE_BYTES:,}-byte limit", source=str(path)
+                )
+            data = f.read(MAX_TRUST_FILE_BYTES + 1)
     except OSError as e:
         raise TrustStoreError(f"cannot read: {e.strerror or e}", source=str(path)) from e
+    if len(data) > MAX_TRUST_FILE_BYTES:
+        raise TrustStoreError(
+            f"over the {MAX_TRUST_FILE_BYTES:,}-byte limit; not read further", source=str(path)
+        )
+    return data
 
 
 def read_json_file(path: Path) -> object:

@@ -1,17 +1,20 @@
 """`aigov verify-batch FILE`: verify a CSV or JSON Lines of vendor claims and write one report row per claim.
 
-Each row names a credential id or URL, a compact JWS, or a badge file (SVG/PNG; a path relative to FILE), and
-optionally the vendor that claims it. Online (`--registry`) status lists are fetched once each; offline
-(`--trust` and `--status-list`, or the scheme owner's `--bundle` or `--trust-list`) only tokens and badges can
-be checked. A malformed row gives a row that says why; the batch
-never stops early. The file is read as UTF-8 (with or without a BOM); any other encoding must be named with
---encoding (cp932 for Japanese Excel's "CSV"), never guessed. Exit: 0 all valid, 1 any invalid, 2 any
-indeterminate or unreadable row, 3 bad usage.
+Each row names a credential id or URL, a compact JWS, or a badge (SVG/PNG) or token file (a relative path that
+stays under FILE's folder), and optionally the vendor that claims it. Online (`--registry`) status lists are
+fetched once each; offline (`--trust` and `--status-list`, or the scheme owner's `--bundle` or `--trust-list`)
+only tokens and badges can be checked. A malformed row gives a row that says why; the batch never stops early.
+The file is read as UTF-8 (with or without a BOM); any other encoding must be named with --encoding (cp932 for
+Japanese Excel's "CSV"), never guessed. Exit: 0 all valid, 1 any invalid, 2 any indeterminate or unreadable
+row, 3 bad usage.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import stat
 import sys
 import time
 from datetime import UTC, datetime
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     from verifier import Claim, TrustStore
 
 MAX_CLAIMS_FILE_BYTES = 256 * 1024 * 1024  # 100,000 claims of a few KB each
+_PNG = b"\x89PNG\r\n\x1a\n"
+_COMPACT_JWS = re.compile(rb"ey[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+_SHOWN = 120
 
 
 def register(subparsers: Any) -> None:
@@ -89,7 +95,12 @@ def _claims(args: argparse.Namespace) -> list[Claim]:
 
 
 def _with_badge(claim: Claim, base: Path) -> Claim:
-    """A row naming a file (not a JWS, id or URL) becomes the file's bytes (a badge, or a token file), named."""
+    """A row naming a file (not a JWS, id or URL) becomes the file's bytes (a badge, or a token file), named.
+
+    The claims file may come from a vendor: a row may name only a regular file under the claims file's folder
+    (symlinks resolved) that holds a badge or a compact JWS. Any other file's bytes would be sent on as the
+    claim and echoed in the report (`/proc/self/environ`), so such a row is an error that never shows them.
+    """
     from dataclasses import replace
 
     value = claim.claim
@@ -97,15 +108,45 @@ def _with_badge(claim: Claim, base: Path) -> Claim:
         return claim
     if "://" in value:
         return claim  # another scheme: the verifier refuses it with its reason
-    path = (base / value) if not Path(value).is_absolute() else Path(value)
+    name = value if len(value) <= _SHOWN else value[:_SHOWN] + "…"
+    if Path(value).is_absolute():
+        return replace(
+            claim,
+            error=f"{name!r} is an absolute path: a badge or token file is named relative to the claims file",
+        )
+    missing = f"not a JWT, credential id or URL, and no badge file {name!r}"
     try:
-        if not path.is_file():
-            return replace(claim, error=f"not a JWT, credential id or URL, and no badge file {value!r}")
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            return replace(claim, error=f"badge file {value!r} is larger than {MAX_INPUT_BYTES:,} bytes")
-        return replace(claim, claim=path.read_bytes(), source=value)
+        folder = os.path.realpath(base)
+        path = os.path.realpath(os.path.join(folder, value))
+    except ValueError:  # a NUL character (possible in JSON Lines): no file has that name
+        return replace(claim, error=missing)
+    if os.path.commonpath((folder, path)) != folder:
+        return replace(
+            claim,
+            error=f"{name!r} leads outside the claims file's folder: a badge or token file must be in it or below",
+        )
+    try:
+        # O_NONBLOCK: a FIFO opens at once (and is refused below) instead of waiting for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return replace(claim, error=missing)
     except OSError as e:
-        return replace(claim, error=f"cannot read badge file {value!r}: {e.strerror or e}")
+        return replace(claim, error=f"cannot read badge file {name!r}: {e.strerror or e}")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return replace(claim, error=f"{name!r} is not a regular file (a badge or token file)")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_INPUT_BYTES + 1)
+    except OSError as e:
+        return replace(claim, error=f"cannot read badge file {name!r}: {e.strerror or e}")
+    finally:
+        os.close(fd)
+    if len(data) > MAX_INPUT_BYTES:
+        return replace(claim, error=f"badge file {name!r} is larger than {MAX_INPUT_BYTES:,} bytes")
+    # What verify_claim takes for a badge (extracted) or a JWS (verified), the JWS stricter; nothing else goes on.
+    if not (data.startswith(_PNG) or b"<svg" in data[:4096] or _COMPACT_JWS.fullmatch(data.strip())):
+        return replace(claim, error=f"file {name!r} is neither a badge (SVG or PNG) nor a compact JWS")
+    return replace(claim, claim=data, source=value)
 
 
 def _is_uuid(value: str) -> bool:

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ import pytest
 
 import issuer
 from aigov.cli import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from aigov.commands._common import MAX_INPUT_BYTES
 from keys import b64url_decode, b64url_encode
 from verifier import (
     BatchRow,
@@ -769,3 +771,93 @@ def test_bad_combinations_are_one_line_usage_errors(
     assert (code, out) == (EXIT_USAGE, "")
     assert phrase in err
     assert err.count("\n") == 1
+
+
+# -- files a claim names: only badges and tokens under the claims file's folder ------------------------------------
+SECRET = "aws_secret_access_key=wJalrXUtnFEMI-K7MDENG-SECRET"
+
+
+@pytest.fixture
+def hostile_folder(tmp_path: Path) -> Path:
+    """A claims folder next to a secret, with ways out of the folder and files that are not badges in it."""
+    (tmp_path / "secret.txt").write_text(SECRET + "\n", encoding="utf-8")
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    (folder / "notes.txt").write_text(SECRET + "\n", encoding="utf-8")  # in the folder, but not a badge
+    (folder / "link.svg").symlink_to(tmp_path / "secret.txt")  # named like a badge, leads out
+    (folder / "sub").mkdir()
+    (folder / "sub" / "up.jwt").symlink_to(Path("..") / ".." / "secret.txt")
+    os.mkfifo(folder / "pipe.svg")  # never opened for a writer: reading it would wait forever
+    with (folder / "huge.svg").open("wb") as f:  # sparse
+        f.truncate(MAX_INPUT_BYTES + 1)
+    return folder
+
+
+HOSTILE_ROWS = [
+    ("{secret}", "is an absolute path: a badge or token file is named relative to the claims file"),
+    ("../secret.txt", "leads outside the claims file's folder"),
+    ("sub/../../secret.txt", "leads outside the claims file's folder"),
+    ("{environ}", "leads outside the claims file's folder"),
+    ("link.svg", "'link.svg' leads outside the claims file's folder"),
+    ("sub/up.jwt", "'sub/up.jwt' leads outside the claims file's folder"),
+    ("notes.txt", "file 'notes.txt' is neither a badge (SVG or PNG) nor a compact JWS"),
+    ("sub", "'sub' is not a regular file (a badge or token file)"),
+    ("pipe.svg", "'pipe.svg' is not a regular file (a badge or token file)"),
+    ("huge.svg", f"badge file 'huge.svg' is larger than {MAX_INPUT_BYTES:,} bytes"),
+    ("missing.svg", "not a JWT, credential id or URL, and no badge file 'missing.svg'"),
+]
+
+
+def test_a_claim_names_no_file_outside_its_folder_and_no_file_that_is_not_a_badge_or_token(
+    material: Material, hostile_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Online, the bytes of a file a row names are sent on as the claim and the reason echoes them: a hostile
+    claims file must not make the report carry another file's secret (or /proc/self/environ)."""
+    paths = {
+        "secret": str(hostile_folder.parent / "secret.txt"),
+        "environ": os.path.relpath("/proc/self/environ", hostile_folder),
+    }
+    claims = hostile_folder / "claims.csv"
+    with claims.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(
+            [["claim", "vendor"], *[[cell.format(**paths), "ACME"] for cell, _ in HOSTILE_ROWS]]
+        )
+    argv = ["verify-batch", str(claims), "--no-progress", "--json", "--trust", str(material.trust)]
+
+    code, out, err = run(capsys, [*argv, "--registry", "https://registry.invalid"])
+
+    assert code == EXIT_INDETERMINATE, err
+    rows = json.loads(out)["rows"]
+    assert [r["verdict"] for r in rows] == ["error"] * len(HOSTILE_ROWS)
+    for row, (_, reason) in zip(rows, HOSTILE_ROWS, strict=True):
+        assert reason in row["reason"], row
+    assert "SECRET" not in out + err
+    assert "PATH=" not in out + err  # nothing of the environment
+
+
+def test_badges_and_tokens_under_the_claims_folder_still_verify(
+    material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "badges").mkdir()
+    (tmp_path / "badges" / "acme.svg").write_bytes(material.badge.read_bytes())
+    (tmp_path / "cert.jwt").write_text(material.token + "\n", encoding="utf-8")
+    (tmp_path / "same.svg").symlink_to(tmp_path / "badges" / "acme.svg")  # a link that stays in the folder
+    claims = tmp_path / "claims.csv"
+    claims.write_text("claim\nbadges/acme.svg\n./cert.jwt\nsame.svg\nbadges/../cert.jwt\n", encoding="utf-8")
+
+    code, out, err = run(capsys, batch(material, claims, "--json"))
+
+    assert code == EXIT_OK, err
+    rows = json.loads(out)["rows"]
+    assert [r["verdict"] for r in rows] == ["valid"] * 4
+    assert [r["claim"] for r in rows] == ["badges/acme.svg", "./cert.jwt", "same.svg", "badges/../cert.jwt"]
+
+
+def test_a_file_name_with_a_nul_character_is_no_file(
+    material: Material, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(json.dumps({"claim": "badge\u0000.svg"}) + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, batch(material, claims, "--json"))
+    assert code == EXIT_INDETERMINATE
+    assert "no badge file 'badge\\x00.svg'" in json.loads(out)["rows"][0]["reason"]
