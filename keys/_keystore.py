@@ -5,6 +5,10 @@ Layout: a 0700 directory holding, per key, `<kid>.pem` (PKCS#8, encrypted with t
 signing decrypts. Every file is written atomically (temp file, fsync, rename, fsync of the directory) and a
 key's PEM is written before its metadata, so a crash leaves the old state or the new one, never a half-written
 key: a PEM without metadata is ignored.
+
+Every read-modify-write (generate, rotate, mark_compromised) holds an exclusive flock(2) on `.lock` in the
+directory and re-reads the records under it, so concurrent commands and a running server, in other processes or
+other threads, see each other's changes instead of overwriting them. Reads take no lock (see `active`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -47,6 +51,9 @@ _FORMAT = "aigov-keystore/1"
 # The file stays a standard encrypted PKCS#8 PEM; its password is what `pem_password` derives.
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
 _KDF = "scrypt(N=2^15,r=8,p=1,salt='aigov-keystore/1:'+kid)"
+# The lock file of the directory. Created once and never deleted: a process waiting on a deleted lock file and
+# one locking its replacement would both go ahead.
+_LOCK = ".lock"
 # A kid is the base64url SHA-256 thumbprint (RFC 7638 §3): 43 characters. Checked before any path is built.
 _KID = re.compile(r"[A-Za-z0-9_-]{43}", re.ASCII)
 # RFC 7468 §10 (PKCS#8) and §11 (encrypted PKCS#8), strict: one key, complete, nothing around it.
@@ -122,18 +129,19 @@ class Keystore:
     def generate(self, alg: Algorithm | str = Algorithm.EDDSA) -> KeyRecord:
         """Create the first active key (or a new one after the active key was compromised)."""
         algorithm = Algorithm.parse(alg)
-        records = self.records()
-        for record in records:
-            if record.state is KeyState.ACTIVE:
-                raise KeyStateError(
-                    f"key {record.kid} is already active; rotate to replace it (aigov keys rotate)",
-                    kid=record.kid,
-                )
-        with_private_key = [record for record in records if self._pem_path(record.kid).exists()]
-        if with_private_key:  # one passphrase per keystore: it must open the newest existing key
-            self._load(with_private_key[-1])
-        record = self._new_key(algorithm, self._now())
-        self._save(record)
+        with self._locked(exclusive=True):
+            records = self.records()
+            for record in records:
+                if record.state is KeyState.ACTIVE:
+                    raise KeyStateError(
+                        f"key {record.kid} is already active; rotate to replace it (aigov keys rotate)",
+                        kid=record.kid,
+                    )
+            with_private_key = [record for record in records if self._pem_path(record.kid).exists()]
+            if with_private_key:  # one passphrase per keystore: it must open the newest existing key
+                self._load(with_private_key[-1])
+            record = self._new_key(algorithm, self._now())
+            self._save(record)
         return record
 
     def rotate(self, alg: Algorithm | str | None = None) -> KeyRecord:
@@ -142,16 +150,18 @@ class Keystore:
         Order on disk: the new PEM, then the old key's metadata (retired), then the new key's metadata. A
         crash in between leaves no active key rather than two, and `generate` recovers.
         """
-        old = self.active()
-        self._load(old)  # the passphrase must open the current key, so the keystore keeps one passphrase
-        now = self._now()
-        new = self._new_key(old.alg if alg is None else Algorithm.parse(alg), now)
-        self._save(
-            replace(
+        self.active()  # fails before the lock would create a keystore that does not exist
+        with self._locked(exclusive=True):
+            # Read again under the lock: a concurrent rotation or compromise may have replaced the active key.
+            old = self._only_active(self.records())
+            self._load(old)  # the passphrase must open the current key, so the keystore keeps one passphrase
+            now = self._now()
+            new = self._new_key(old.alg if alg is None else Algorithm.parse(alg), now)
+            retired = replace(
                 old, state=KeyState.RETIRED, retired_at=now, history=(*old.history, (KeyState.RETIRED, now))
             )
-        )
-        self._save(new)
+            self._save(retired)
+            self._save(new)
         return new
 
     def mark_compromised(self, kid: str, *, at: datetime) -> KeyRecord:
@@ -162,27 +172,34 @@ class Keystore:
         """
         if at.utcoffset() is None:
             raise ValueError(f"refusing a naive compromise time {at!r}: give it a time zone")
-        at = at.astimezone(UTC)
-        record = self.record(kid)
+        try:
+            at = at.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+            raise ValueError(
+                f"compromise time {at.isoformat()} is out of range: in UTC it falls outside the years 1 to 9999"
+            ) from None
+        self.record(kid)  # fails before the lock would create a keystore that does not exist
         if at > self._now():
             raise KeyStateError(
                 f"compromise time {format_date_time_stamp(at)} is in the future; give the time the key was "
                 "(or may have been) exposed",
                 kid=kid,
             )
-        if record.compromised_at is not None and at >= record.compromised_at:
-            raise KeyStateError(
-                f"key {kid} is already compromised as of {format_date_time_stamp(record.compromised_at)}; "
-                "a compromise time can only move earlier",
-                kid=kid,
+        with self._locked(exclusive=True):
+            record = self.record(kid)  # as it is now: a concurrent rotation may have retired it meanwhile
+            if record.compromised_at is not None and at >= record.compromised_at:
+                raise KeyStateError(
+                    f"key {kid} is already compromised as of {format_date_time_stamp(record.compromised_at)}; "
+                    "a compromise time can only move earlier",
+                    kid=kid,
+                )
+            updated = replace(
+                record,
+                state=KeyState.COMPROMISED,
+                compromised_at=at,
+                history=(*record.history, (KeyState.COMPROMISED, at)),
             )
-        updated = replace(
-            record,
-            state=KeyState.COMPROMISED,
-            compromised_at=at,
-            history=(*record.history, (KeyState.COMPROMISED, at)),
-        )
-        self._save(updated)
+            self._save(updated)
         return updated
 
     def records(self) -> list[KeyRecord]:
@@ -205,8 +222,21 @@ class Keystore:
         return self._read_record(path)
 
     def active(self) -> KeyRecord:
-        """The one key that signs now, or KeyStateError."""
-        active = [record for record in self.records() if record.state is KeyState.ACTIVE]
+        """The one key that signs now, or KeyStateError.
+
+        Reads take no lock: every file is replaced atomically, so each record read is one a writer saved. A
+        rotation saves two, though, retiring the old key before saving the new one; a reader that sees keys but
+        none active looks again under a shared lock, which waits for a rotation in progress to finish.
+        """
+        records = self.records()
+        if records and all(record.state is not KeyState.ACTIVE for record in records):
+            with self._locked(exclusive=False):
+                records = self.records()
+        return self._only_active(records)
+
+    def _only_active(self, records: list[KeyRecord]) -> KeyRecord:
+        """The one active key among `records`, or the error `active` explains."""
+        active = [record for record in records if record.state is KeyState.ACTIVE]
         if not active:
             raise KeyStateError(
                 f"keystore {self._path} has no active key; create one with `aigov keys new`", kid=""
@@ -243,6 +273,46 @@ class Keystore:
         if moment.utcoffset() is None:
             raise ValueError(f"the keystore clock returned a naive datetime {moment!r}")
         return moment.astimezone(UTC)
+
+    @contextlib.contextmanager
+    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+        """Hold the keystore's flock: exclusive to change it (creating it if need be), shared to read it whole.
+
+        flock(2) locks an open file description, so one taken on a descriptor of its own excludes other
+        threads of this process as it does other processes. Never nest: a second lock in one thread waits on
+        the first forever.
+        """
+        import fcntl  # noqa: PLC0415 - POSIX only, and `import keys` (aigov verify) must work without it
+
+        if exclusive:
+            try:
+                self._path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as e:
+                raise KeystoreError(
+                    f"cannot create keystore {self._path}: {e.strerror}", path=self._path
+                ) from e
+            self._check_directory()
+        lock = self._path / _LOCK
+        flags = os.O_RDONLY | os.O_NOFOLLOW | (os.O_CREAT if exclusive else 0)
+        descriptor: int | None
+        try:
+            descriptor = os.open(lock, flags, 0o600)
+        except FileNotFoundError as e:
+            if exclusive:  # the directory was removed since it was made
+                raise KeystoreError(f"cannot lock keystore {self._path}: {e.strerror}", path=lock) from e
+            descriptor = None  # no writer has locked this keystore yet, so none is half-way through a change
+        except OSError as e:
+            raise KeystoreError(f"cannot lock keystore {self._path}: {e.strerror}", path=lock) from e
+        if descriptor is None:
+            yield
+            return
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            # Unlock explicitly: a child forked meanwhile shares the descriptor and would keep the lock.
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)
 
     def _pem_password(self, kid: str) -> bytes | None:
         """The PEM password of key `kid`: the passphrase stretched with scrypt (see _SCRYPT)."""
@@ -358,12 +428,10 @@ class Keystore:
         return True
 
     def _write(self, final: Path, data: bytes) -> None:
-        """Atomically replace `final`: a 0600 temp file in the same directory, fsync, rename, fsync."""
-        try:
-            self._path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as e:
-            raise KeystoreError(f"cannot create keystore {self._path}: {e.strerror}", path=self._path) from e
-        self._check_directory()
+        """Atomically replace `final`: a 0600 temp file in the same directory, fsync, rename, fsync.
+
+        Called under the exclusive lock, which made and checked the directory.
+        """
         temp = final.with_name(f".{final.name}.{secrets.token_hex(8)}.tmp")
         try:
             descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -79,9 +79,13 @@ def parse_date_time_stamp(
             f"{what} must be an XML Schema dateTimeStamp such as '2026-11-01T00:00:00Z', got {value!r}"
         )
     try:
-        return datetime.fromisoformat(value).astimezone(UTC)
+        moment = datetime.fromisoformat(value)
     except ValueError as e:  # the shape is right but e.g. month 13 or second 60
         raise error(f"{what} {value!r} is not a valid date and time: {e}") from e
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as e:  # 9999-12-31T23:59:59-01:00 is in year 10000 in UTC
+        raise error(f"{what} {value!r} is out of range: in UTC it falls outside the years 1 to 9999") from e
 
 
 def verification_method_id(did: str, kid: str) -> str:

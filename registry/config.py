@@ -75,6 +75,9 @@ class StorageSettings(DatabaseSettings):
 class Settings(StorageSettings):
     """Everything the registry needs to know about its deployment."""
 
+    # A validation error would otherwise quote its input, which includes the keystore passphrase.
+    model_config = SettingsConfigDict(hide_input_in_errors=True)
+
     public_url: str = "http://127.0.0.1:8000"
     key_passphrase: SecretStr = SecretStr(DEVELOPMENT_PASSPHRASE)
     status_list_size: Annotated[int, Field(ge=MIN_STATUS_LIST_SIZE, multiple_of=8)] = MIN_STATUS_LIST_SIZE
@@ -138,6 +141,18 @@ class Settings(StorageSettings):
                 "public_url must be https outside development: did:web DIDs resolve over https only"
             )
         return self
+
+    @field_validator("key_passphrase")
+    @classmethod
+    def _passphrase_is_text(cls, value: SecretStr) -> SecretStr:
+        """The keys are encrypted under the passphrase's UTF-8 bytes, as the CLI's are (aigov.commands._common).
+        Undecodable bytes in the environment (lone surrogates in Python) are refused, not used raw: the CLI and
+        a settings file in another encoding could not reproduce them, and the keystore would not open."""
+        try:
+            value.get_secret_value().encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("not valid UTF-8: the keystore passphrase must be UTF-8 text") from None
+        return value
 
     @field_validator("rate_limit_trusted_proxies")
     @classmethod

@@ -131,14 +131,27 @@ def keystore_passphrase(args: argparse.Namespace) -> bytes | None:
     """From AIGOV_KEY_PASSPHRASE, else a prompt on a terminal; none only with --insecure-plaintext-keys."""
     if args.insecure_plaintext_keys:
         return None
+    # The passphrase is text and the keys are encrypted under its UTF-8 bytes, so the same characters open the
+    # keystore from any locale, terminal, or the registry's settings. Bytes that are not UTF-8 are refused rather
+    # than used raw: keys encrypted under them would open only for a program handed the very same bytes, which a
+    # prompt or a settings file in another encoding would not be.
+    not_utf8 = "is not valid UTF-8: the keystore passphrase must be UTF-8 text"
     passphrase = os.environ.get("AIGOV_KEY_PASSPHRASE")
+    source = "AIGOV_KEY_PASSPHRASE"
     if passphrase is None:
         if not sys.stdin.isatty():
             raise UsageError(
                 "set AIGOV_KEY_PASSPHRASE: the keystore is encrypted and there is no terminal to ask on"
             )
-        passphrase = getpass.getpass("keystore passphrase: ")
-    return passphrase.encode("utf-8")
+        try:
+            passphrase = getpass.getpass("keystore passphrase: ")
+        except UnicodeDecodeError:  # bytes the terminal's encoding cannot decode
+            raise UsageError(f"the passphrase typed {not_utf8}") from None
+        source = "the passphrase typed"
+    try:
+        return passphrase.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, which Python passes on as lone surrogates
+        raise UsageError(f"{source} {not_utf8}") from None
 
 
 def open_keystore(args: argparse.Namespace) -> Keystore:

@@ -64,6 +64,24 @@ def test_an_unsupported_database_url_is_bad_usage(
     assert "--database-url: unsupported database URL" in capsys.readouterr().err
 
 
+def test_a_registry_passphrase_that_is_not_utf8_is_bad_usage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AIGOV_KEY_PASSPHRASE", "pass\udcffword")  # how Python reads the bytes pass\xffword
+    monkeypatch.setenv("AIGOV_ENVIRONMENT", "development")
+    monkeypatch.setenv("AIGOV_DATABASE_URL", f"sqlite:///{tmp_path / 'aigov.db'}")
+    monkeypatch.setenv("AIGOV_KEYSTORE_PATH", str(tmp_path / "keys"))
+    accredit = ["admin", "accredit", "--issuer", "cb", "--reason", "audit passed"]  # reads the key first
+
+    for command in (accredit, ["admin", "init"]):
+        assert main(command) == EXIT_USAGE
+        assert capsys.readouterr().err == (
+            "error: invalid registry settings: AIGOV_KEY_PASSPHRASE: not valid UTF-8: "
+            "the keystore passphrase must be UTF-8 text\n"
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("option", ["--scheme-owner", "--scheme-owner-fingerprint"])
 def test_a_thumbprint_that_begins_with_a_dash_is_read_as_the_value(
     option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -220,6 +238,33 @@ def test_the_calendar_s_ends_give_a_verdict(
     captured = capsys.readouterr()
     assert (code, captured.err) == (1, "")
     assert captured.out.rstrip("\n").rsplit("\n", 1)[-1].startswith(verdict), captured.out
+
+
+@pytest.mark.parametrize("member", ["expires", "revoked"])
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_a_trusted_key_time_off_the_calendar_is_one_line_and_exit_3(
+    certificate: tuple[Path, Path, Path],
+    member: str,
+    value: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    token, trust, _ = certificate
+    document = json.loads(trust.read_text())
+    document["verificationMethod"][0][member] = value  # a dateTimeStamp in year 10000 or year 0 in UTC
+    hostile = tmp_path / "did.json"
+    hostile.write_text(json.dumps(document))
+    capsys.readouterr()
+
+    code = main(["verify", str(token), "--trust", str(hostile)])
+
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (EXIT_USAGE, "")
+    assert captured.err.startswith(f"error: {hostile}: DID document did:web:cb.test.example: ")
+    assert captured.err.endswith(
+        f"{member!r} {value!r} is out of range: in UTC it falls outside the years 1 to 9999\n"
+    )
+    assert captured.err.count("\n") == 1
 
 
 def test_the_longest_status_list_lifetime_signs(

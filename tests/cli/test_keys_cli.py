@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -201,6 +202,51 @@ def test_passphrase_prompt_on_a_terminal(
 
     assert code == EXIT_OK
     assert open_store(keystore).signing_key().kid == out.strip()
+
+
+# The environment's bytes pass\xffword, as Python reads them (undecodable bytes become lone surrogates).
+NOT_UTF8 = "pass\udcffword"
+
+
+def test_a_passphrase_that_is_not_utf8_is_refused(
+    keystore: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIGOV_KEY_PASSPHRASE", NOT_UTF8)
+
+    code, _, err = run(capsys, "new")
+
+    assert err == (
+        "error: AIGOV_KEY_PASSPHRASE is not valid UTF-8: the keystore passphrase must be UTF-8 text\n"
+    )
+    assert code == EXIT_USAGE
+    assert not keystore.exists()
+
+
+def _undecodable(prompt: str = "") -> str:
+    raise UnicodeDecodeError("utf-8", b"pass\xffword", 4, 5, "invalid start byte")
+
+
+@pytest.mark.parametrize(
+    "typed", [lambda prompt="": NOT_UTF8, _undecodable], ids=["surrogates", "undecodable"]
+)
+def test_a_typed_passphrase_that_is_not_utf8_is_refused(
+    keystore: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    typed: Callable[[str], str],
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("AIGOV_KEY_PASSPHRASE")
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("getpass.getpass", typed)
+
+    code, _, err = run(capsys, "new")
+
+    assert_one_line_error(code, err, "the passphrase typed is not valid UTF-8")
+    assert not keystore.exists()
 
 
 def test_insecure_plaintext_keys(keystore: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -53,7 +53,8 @@ def reopen(store: Keystore, fixed_clock: FixedClock, passphrase: bytes | None = 
 
 
 def visible_files(store: Keystore) -> list[str]:
-    return sorted(path.name for path in store.path.iterdir())
+    """The keystore's files but its lock file, which the first write creates and nothing deletes."""
+    return sorted(path.name for path in store.path.iterdir() if path.name != ".lock")
 
 
 def raw_private_bytes(signing_key: SigningKey) -> bytes:
@@ -110,7 +111,7 @@ def test_files_and_directory_are_private(store: Keystore) -> None:
     record = store.generate()
 
     assert stat.S_IMODE(store.path.stat().st_mode) == 0o700
-    for name in (f"{record.kid}.pem", f"{record.kid}.json"):
+    for name in (f"{record.kid}.pem", f"{record.kid}.json", ".lock"):
         assert stat.S_IMODE((store.path / name).stat().st_mode) == 0o600
     assert visible_files(store) == sorted([f"{record.kid}.pem", f"{record.kid}.json"])
 
@@ -394,6 +395,15 @@ def _wrong_alg_for_the_key(metadata: dict[str, Any]) -> Any:
         (_edit("created", "yesterday"), "'created' must be an XML Schema dateTimeStamp"),
         (_edit("created", "2026-02-30T00:00:00Z"), "'created' '2026-02-30T00:00:00Z' is not a valid date"),
         (_edit("retired_at", 5), "'retired_at' must be an XML Schema dateTimeStamp"),
+        # dateTimeStamps that datetime can read but not convert: in UTC they are in year 0 and year 10000.
+        (
+            _edit("created", "0001-01-01T00:00:00+01:00"),
+            "'created' '0001-01-01T00:00:00+01:00' is out of range: in UTC it falls outside the years 1 to 9999",
+        ),
+        (
+            _edit("compromised_at", "9999-12-31T23:59:59-01:00"),
+            "'compromised_at' '9999-12-31T23:59:59-01:00' is out",
+        ),
         (_edit("history", {}), "'history' must be an array of {state, at} objects"),
         (
             _edit("history", [{"state": "gone", "at": "2026-11-01T00:00:00Z"}]),
@@ -579,6 +589,10 @@ def test_compromise_time_rules(store: Keystore, fixed_clock: FixedClock) -> None
     assert earlier.compromised_at == now - timedelta(days=2)
     with pytest.raises(ValueError, match="naive compromise time"):
         store.mark_compromised(record.kid, at=datetime(2026, 1, 1))  # noqa: DTZ001 - the point of the test
+    with pytest.raises(
+        ValueError, match=r"0001-01-01T00:00:00\+01:00 is out of range: in UTC it falls outside"
+    ):
+        store.mark_compromised(record.kid, at=datetime.fromisoformat("0001-01-01T00:00:00+01:00"))
 
 
 def test_compromise_time_in_another_zone_is_stored_in_utc(store: Keystore, fixed_clock: FixedClock) -> None:

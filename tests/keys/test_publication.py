@@ -311,6 +311,14 @@ def _private_key(document: dict[str, Any]) -> Any:
             "'revoked' '2026-13-01T00:00:00Z' is not a",
         ),
         (
+            _set("verificationMethod.0.expires", "9999-12-31T23:59:59-01:00"),
+            "'expires' '9999-12-31T23:59:59-01:00' is out of range: in UTC it falls outside the years 1 to 9999",
+        ),
+        (
+            _set("verificationMethod.1.revoked", "0001-01-01T00:00:00+01:00"),
+            "'revoked' '0001-01-01T00:00:00+01:00' is out of range",
+        ),
+        (
             _set("assertionMethod.0", f"{DID}#nope"),
             f"refers to {DID}#nope, which is not in verificationMethod",
         ),
@@ -360,6 +368,14 @@ def _duplicate_jwk(document: dict[str, Any]) -> Any:
             "Ed25519 key is not a valid point of prime order",
         ),
         (_set("keys.0.expires", "soon"), "JWKS key #0: 'expires' must be an XML Schema dateTimeStamp"),
+        (
+            _set("keys.1.expires", "0001-01-01T00:00:00+01:00"),
+            "JWKS key #1: 'expires' '0001-01-01T00:00:00+01:00' is out of range",
+        ),
+        (
+            _set("keys.2.revoked", "9999-12-31T23:59:59-01:00"),
+            "JWKS key #2: 'revoked' '9999-12-31T23:59:59-01:00' is out of range",
+        ),
         (_set("keys.0.use", "enc"), "JWKS key #0: 'use' is 'enc'"),
         (_set("keys.0.key_ops", "verify"), "'key_ops' must be an array that includes 'verify', got 'verify'"),
     ],
@@ -389,6 +405,32 @@ def test_date_time_stamps() -> None:
     assert parse_date_time_stamp("2026-12-24T13:05:07.25Z", what="t") == COMPROMISED
     with pytest.raises(ValueError, match="naive datetime"):
         format_date_time_stamp(datetime(2026, 11, 1))  # noqa: DTZ001 - the point of the test
+
+
+@pytest.mark.parametrize(
+    ("value", "utc"),
+    [
+        ("0001-01-01T00:00:00Z", datetime.min.replace(tzinfo=UTC)),
+        ("0001-01-01T00:00:00-01:00", datetime(1, 1, 1, 1, tzinfo=UTC)),
+        ("9999-12-31T23:59:59.999999Z", datetime.max.replace(tzinfo=UTC)),
+        ("9999-12-31T23:59:59+01:00", datetime(9999, 12, 31, 22, 59, 59, tzinfo=UTC)),
+    ],
+)
+def test_date_time_stamps_at_the_calendar_s_ends(value: str, utc: datetime) -> None:
+    assert parse_date_time_stamp(value, what="t") == utc
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "9999-12-31T23:00:00-23:59"]
+)
+def test_date_time_stamps_off_the_calendar_in_utc(value: str) -> None:
+    with pytest.raises(DidError) as raised:
+        parse_date_time_stamp(value, what="'expires'", error=DidError)
+    assert (
+        str(raised.value)
+        == f"'expires' {value!r} is out of range: in UTC it falls outside the years 1 to 9999"
+    )
+    assert isinstance(raised.value.__cause__, OverflowError)
 
 
 # --- did:key -------------------------------------------------------------------------------------------
