@@ -8,13 +8,20 @@ makes the verdict `indeterminate`, with the reason and a Bitstring Status List �
 
     VerifierError
     └── FetchError        .url, .problem, .status, .final_url, .problem_document: a URL refused by policy, or an
-                          answer that could not be used
+                          answer that could not be used; for a URL that does not parse (`origin_of`, `Fetcher`,
+                          `OnlineVerifier`), also a ValueError, as callers that parse URLs themselves expect
 
 Addresses (SSRF and DNS rebinding): the default transport resolves each host itself, *at connect time*, refuses
 the connection unless every address the name resolves to is public (not private, loopback, link-local,
 multicast, reserved, unspecified, shared, or an IPv4 address wrapped in IPv6), and then connects to the very
 address it checked. Checking at the socket, rather than resolving first and connecting by name later, leaves
 no second DNS answer for a rebinding attacker to change. TLS still verifies the certificate for the host name.
+Every socket operation of that transport also ends by the fetch's total deadline, so a server that trickles its
+headers, or redirects slowly, cannot hold a fetch (and a batch waiting for it) beyond `total_timeout`.
+
+What has been verified is not forgotten: an older trust list version, or an older copy of a status list (a stale
+cache or CDN edge, a replayed copy still within its validUntil), never displaces the newest one verified, by the
+offline TrustStore's own rules, whatever the cache dropped in between (a failure, `no-store`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,7 +48,7 @@ from verifier._errors import VerifierError
 from verifier._hosts import is_loopback_host
 from verifier._jws import DEFAULT_MAX_TOKEN_BYTES
 from verifier._result import CHECK_NAMES, CheckResult, Outcome, Verdict, VerificationResult
-from verifier._trust import StatusSnapshot, TrustStore
+from verifier._trust import StatusSnapshot, TrustStore, newest_snapshot
 from verifier._trustlist import TRUST_LIST_PATH, owner_keys_by_fingerprint
 from verifier._verify import DEFAULT_MAX_CLOCK_SKEW, MAX_STATUS_LIST_TOKEN_BYTES, verify, verify_status_list
 
@@ -87,6 +95,11 @@ class FetchError(VerifierError):
         self.problem_document = problem_document
 
 
+class _InvalidURLError(FetchError, ValueError):
+    """A URL that does not parse: a FetchError, and a ValueError for callers that catch what URL parsers raise
+    (httpx's own InvalidURL is neither)."""
+
+
 def _short(text: str) -> str:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
@@ -122,8 +135,55 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+# When the fetch running in this thread (Fetcher.get) must be over, on time.monotonic(); None outside one.
+_DEADLINE: ContextVar[float | None] = ContextVar("aigov_fetch_deadline", default=None)
+
+
+def _within_deadline(timeout: float | None, timed_out: type[httpcore.TimeoutException]) -> float | None:
+    """`timeout` for one socket operation, cut to what is left before the running fetch's deadline.
+
+    A per-operation timeout alone lets a server that sends a byte every second keep a fetch going for ever.
+    """
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise timed_out("the total timeout has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the deadline of the fetch using it (a
+    pooled connection serves fetches with different deadlines, so it is read at each operation)."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _within_deadline(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _within_deadline(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(
+            ssl_context, server_hostname, _within_deadline(timeout, httpcore.ConnectTimeout)
+        )
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.NetworkBackend):
-    """httpcore's network backend with an address check at connect time (see the module docstring)."""
+    """httpcore's network backend with an address check at connect time, and the fetch's total deadline on
+    every socket operation (see the module docstring)."""
 
     def __init__(self, *, allow_loopback: bool = False, resolver: Resolver = system_resolver) -> None:
         self._inner = httpcore.SyncBackend()
@@ -148,7 +208,10 @@ class GuardedBackend(httpcore.NetworkBackend):
             problem = address_problem(address, allow_loopback=self._allow_loopback)
             if problem:
                 raise _AddressRefusedError(f"{host} resolves to a refused address: {problem}")
-        return self._inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        timeout = _within_deadline(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        )
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -184,9 +247,24 @@ def guarded_transport(
 
 
 # -- the fetch policy and the fetcher ----------------------------------------------------------------------------
+def _parse_url(url: str) -> httpx.URL:
+    """`url` parsed, or FetchError (also a ValueError) saying why it cannot be used."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as e:
+        raise _InvalidURLError(f"not a usable URL: {_short(url)!r} ({e})", url=url) from None
+    # httpx keeps a port it cannot connect to; the socket layer would wrap it round to another port.
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise _InvalidURLError(
+            f"not a usable URL: {_short(url)!r} (port {parsed.port} is outside 1-65535)", url=url
+        )
+    return parsed
+
+
 def origin_of(url: str | httpx.URL) -> str:
-    """`scheme://host:port` with the default port made explicit, lower-cased (raises httpx.InvalidURL)."""
-    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
+    """`scheme://host:port` with the default port made explicit, lower-cased (FetchError, also a ValueError,
+    for a URL that does not parse)."""
+    parsed = url if isinstance(url, httpx.URL) else _parse_url(url)
     scheme = parsed.scheme.lower()
     port = parsed.port or _DEFAULT_PORTS.get(scheme, 0)
     host = parsed.host.lower()
@@ -251,11 +329,10 @@ class Fetcher:
         self.total_timeout = total_timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
         self._client = httpx.Client(
             transport=transport or guarded_transport(allow_loopback=allow_insecure_loopback),
-            timeout=httpx.Timeout(
-                connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
-            ),
             follow_redirects=False,
             trust_env=False,
             headers={"User-Agent": "aigov-verifier"},
@@ -270,11 +347,8 @@ class Fetcher:
 
     def check_url(self, url: str) -> httpx.URL:
         """The parsed URL if policy allows fetching it; FetchError (retrieval) otherwise."""
-        try:
-            parsed = httpx.URL(url)
-            origin = origin_of(parsed)
-        except (httpx.InvalidURL, ValueError, TypeError) as e:
-            raise FetchError(f"not a usable URL: {_short(url)!r} ({e})", url=url) from None
+        parsed = _parse_url(url)
+        origin = origin_of(parsed)
         scheme, host = parsed.scheme.lower(), parsed.host.lower()
         if scheme not in ("https", "http"):
             raise FetchError(
@@ -304,17 +378,36 @@ class Fetcher:
     def get(
         self, url: str, *, accept: Sequence[str], etag: str | None = None, max_bytes: int | None = None
     ) -> Fetched:
-        """GET `url`, following at most `max_redirects` redirects, each re-checked; raises FetchError."""
-        cap = max_bytes or self.max_bytes
+        """GET `url`, following at most `max_redirects` redirects, each re-checked, all within `total_timeout`
+        (connecting, headers, every redirect and the body); raises FetchError."""
         deadline = time.monotonic() + self.total_timeout
+        started = _DEADLINE.set(deadline)  # read by the guarded transport's every socket operation
+        try:
+            return self._get(
+                url, accept=accept, etag=etag, cap=max_bytes or self.max_bytes, deadline=deadline
+            )
+        finally:
+            _DEADLINE.reset(started)
+
+    def _get(
+        self, url: str, *, accept: Sequence[str], etag: str | None, cap: int, deadline: float
+    ) -> Fetched:
         current = url
         for _ in range(self.max_redirects + 1):
             parsed = self.check_url(current)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._too_slow(url, current)
             headers = {"Accept": ", ".join(accept), "Accept-Encoding": "gzip"}
             if etag:
                 headers["If-None-Match"] = etag
+            # No step of a hop (waiting for a pooled connection included) may take longer than what is left.
+            # The guarded transport also cuts every socket operation to the deadline; an injected transport is
+            # held to it per operation, before each hop and between chunks of the body.
+            connect, read = min(self._connect_timeout, left), min(self._read_timeout, left)
+            timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
             try:
-                with self._client.stream("GET", parsed, headers=headers) as response:
+                with self._client.stream("GET", parsed, headers=headers, timeout=timeout) as response:
                     if response.status_code in _REDIRECTS:
                         location = response.headers.get("location")
                         if not location:
@@ -323,12 +416,20 @@ class Fetcher:
                         continue
                     return self._answer(url, current, response, accept=accept, cap=cap, deadline=deadline)
             except httpx.TimeoutException as e:
+                if time.monotonic() >= deadline:
+                    raise self._too_slow(url, current) from None
                 raise FetchError(f"{_short(current)} timed out ({type(e).__name__})", url=url) from None
             except httpx.HTTPError as e:
                 raise FetchError(
                     f"cannot retrieve {_short(current)}: {_short(str(e)) or type(e).__name__}", url=url
                 ) from None
         raise FetchError(f"{_short(url)}: more than {self.max_redirects} redirects", url=url)
+
+    def _too_slow(self, url: str, current: str) -> FetchError:
+        where = "" if current == url else f" (redirected to {_short(current)})"
+        return FetchError(
+            f"{_short(url)}{where}: not received within {self.total_timeout:g} s, the total timeout", url=url
+        )
 
     def _answer(
         self,
@@ -390,7 +491,7 @@ def _read_capped(response: httpx.Response, *, url: str, cap: int, deadline: floa
         if wire > cap:
             raise FetchError(f"{_short(url)}: the answer is over the {cap:,}-byte cap", url=url)
         if time.monotonic() > deadline:
-            raise FetchError(f"{_short(url)}: not received within {total:g} s", url=url)
+            raise FetchError(f"{_short(url)}: not received within {total:g} s, the total timeout", url=url)
         if inflater is None:
             body += chunk
             continue
@@ -409,7 +510,8 @@ def _read_capped(response: httpx.Response, *, url: str, cap: int, deadline: floa
 # -- the cache ---------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """A cached answer: the verified value, or the error that stands in for it until `fresh_until`."""
+    """A cached answer: the verified value, or the error that stands in for it until `fresh_until`; `note` says
+    why the value is not what the answer said (an older trust list refused)."""
 
     fresh_until: datetime
     etag: str | None = None
@@ -417,6 +519,17 @@ class _Entry:
     value: Any = None
     error: FetchError | None = None
     generation: int = 0
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _HeldStatus:
+    """The newest copy of a status list verified so far, made from `bodies` (more than one when copies signed in
+    the same second were merged) under the trust of `generation`."""
+
+    snapshot: StatusSnapshot
+    bodies: tuple[bytes, ...]
+    generation: int
 
 
 class _Cache:
@@ -589,6 +702,9 @@ class OnlineVerifier:
         self._trust_list_url = self.registry_url + trust_list_path
         self._cache = _Cache(self._clock)
         self._trust_lock = threading.Lock()
+        # Apart from the cache, which forgets on a failure or `no-store`: what must never be rolled back.
+        self._held_trust: tuple[bytes, TrustStore] | None = None  # the newest trust list verified, its store
+        self._held_status: dict[str, _HeldStatus] = {}
         self.fetcher = Fetcher(
             [self.registry_url, *allowed_origins, *self._issuer_origins(self._base)],
             transport=transport,
@@ -625,12 +741,14 @@ class OnlineVerifier:
             if isinstance(fetched, VerificationResult):
                 return fetched
             token = fetched
-        problem = self._refresh_trust()
-        if problem is not None:
-            return problem
+        refreshed = self._refresh_trust()
+        if isinstance(refreshed, VerificationResult):
+            return refreshed
         view = _OnlineTrust(self._trust, self._status)
         result = verify(token, view, now=when, max_clock_skew=self._skew, allow_legacy=self._allow_legacy)
-        return _explain_failures(result, view.failures) if view.failures else result
+        if view.failures:
+            result = _explain_failures(result, view.failures)
+        return _with_note(result, "issuer_trust", refreshed) if refreshed else result
 
     def _credential(self, claim: str) -> str | VerificationResult:
         """The token of a credential named by id or URL, fetched from the registry (or an allowed origin).
@@ -711,9 +829,10 @@ class OnlineVerifier:
         snapshot = stale.value if stale and stale.body == body and stale.generation == generation else None
         if not isinstance(snapshot, StatusSnapshot):
             snapshot = verify_status_list(body, self._trust)
-        error = self._snapshot_error(url, snapshot)
-        if error is not None:
-            return _Entry(now + self._failure_lifetime, error=error, generation=generation), True
+            error = self._snapshot_error(url, snapshot)
+            if error is not None:
+                return _Entry(now + self._failure_lifetime, error=error, generation=generation), True
+            snapshot = self._newest_status(url, body, snapshot, generation)
         fresh_until = now + _lifetime(fetched.cache_control, _ttl_of(snapshot), self._default_lifetime)
         if snapshot.valid_until is not None:
             # Not kept past its validUntil; one that has already expired is kept as a failure would be (the
@@ -721,6 +840,27 @@ class OnlineVerifier:
             fresh_until = min(fresh_until, max(snapshot.valid_until, now + self._failure_lifetime))
         entry = _Entry(fresh_until, etag, body, snapshot, generation=generation)
         return entry, not fetched.cache_control.no_store
+
+    def _newest_status(
+        self, url: str, body: bytes, snapshot: StatusSnapshot, generation: int
+    ) -> StatusSnapshot:
+        """The copy of the list at `url` to use, `snapshot` (just verified, from `body`) or the one held, by the
+        offline store's rule (`TrustStore.add_status_list`): an older copy served after a newer one must not hide
+        a revocation. Runs under the cache's lock for `url`."""
+        held = self._held_status.get(url)
+        known, bodies = (held.snapshot, held.bodies) if held else (None, ())
+        if held is not None and held.generation != generation:
+            # Verified under other trust (since then a key may be compromised, a body withdrawn): again.
+            known = None
+            for copy in bodies:
+                known = newest_snapshot(known, verify_status_list(copy, self._trust))
+        kept = newest_snapshot(known, snapshot)
+        if kept is snapshot:
+            bodies = (body,)
+        elif kept is not known and body not in bodies:  # merged with a copy signed in the same second
+            bodies = (*bodies, body)
+        self._held_status[url] = _HeldStatus(kept, bodies, generation)
+        return kept
 
     @staticmethod
     def _snapshot_error(url: str, snapshot: StatusSnapshot) -> FetchError | None:
@@ -751,12 +891,13 @@ class OnlineVerifier:
         for did in dids:
             try:
                 origins.append(origin_of(did_web_url(did)))
-            except (DidError, httpx.InvalidURL, ValueError):
+            except (DidError, ValueError):
                 continue  # not a did:web issuer: it has no host of its own
         return origins
 
-    def _refresh_trust(self) -> VerificationResult | None:
-        """Fetch (or reuse) the trust list when a scheme owner is pinned; a result when trust cannot be had."""
+    def _refresh_trust(self) -> VerificationResult | str | None:
+        """Fetch (or reuse) the trust list when a scheme owner is pinned: a result when trust cannot be had, else
+        a note for the issuer_trust check when the registry's answer was refused (an older version)."""
         if self._scheme_owner is None:
             return None
         entry = self._cache.get(self._trust_list_url, 0, self._load_trust_list)
@@ -771,7 +912,7 @@ class OnlineVerifier:
                     self._generation += 1
                     for origin in self._issuer_origins(self._trust):
                         self.fetcher.allow(origin)
-        return None
+        return entry.note
 
     def _scheme_owner_store(self) -> TrustStore:
         """A store with the pinned issuers and the scheme owner (a thumbprint's key read from the registry)."""
@@ -804,29 +945,53 @@ class OnlineVerifier:
                 url, accept=VC_JWT_TYPES, etag=stale.etag if stale and stale.body else None
             )
             if fetched.status == 304 and stale is not None and stale.body:
-                store, body = stale.value, stale.body
+                store, body, note = stale.value, stale.body, stale.note
             else:
                 body = fetched.body
-                store = self._scheme_owner_store()
-                # Without `now`: the list's validity window is checked at each verification, so a list that
-                # expires while cached gives `indeterminate` rather than being used.
-                checked = store.add_trust_list(body)
-                if store.trust_list is None:
-                    problem = checked.problems[0] if checked.problems else None
-                    reason = f"{problem.name}: {problem.detail}" if problem else checked.summary
-                    raise FetchError(
-                        f"the trust list at {url} did not verify ({reason})",
-                        url=url,
-                        problem=(
-                            problem.problem
-                            if problem and problem.problem
-                            else problems.STATUS_VERIFICATION_ERROR
-                        ),
-                    )
+                store, note = self._trust_from(body)
         except FetchError as e:
             return _Entry(self._clock() + self._failure_lifetime, error=e), True
         fresh_until = self._clock() + _lifetime(fetched.cache_control, None, self._default_lifetime)
-        return _Entry(fresh_until, fetched.etag, body, store), not fetched.cache_control.no_store
+        entry = _Entry(fresh_until, fetched.etag, body, store, note=note)
+        return entry, not fetched.cache_control.no_store
+
+    def _trust_from(self, body: bytes) -> tuple[TrustStore, str | None]:
+        """The store to use now that the registry answered trust list `body`, and a note when it was refused.
+
+        The new store starts from the newest list verified so far, so that `TrustStore.add_trust_list`'s rule
+        decides: an older version (a stale cache or CDN edge, a replayed copy still within its validUntil) never
+        displaces it, and a withdrawal or a compromise once seen is not forgotten. Runs under the cache's lock
+        for the trust list.
+        """
+        url = self._trust_list_url
+        held = self._held_trust
+        if held is not None and held[0] == body:
+            return held[1], None
+        store = self._scheme_owner_store()
+        if held is not None:
+            store.add_trust_list(held[0])
+        # Without `now`: the list's validity window is checked at each verification, so a list that expires
+        # while cached gives `indeterminate` rather than being used.
+        checked = store.add_trust_list(body)
+        offered = checked.trust_list
+        if offered is None:
+            problem = checked.problems[0] if checked.problems else None
+            reason = f"{problem.name}: {problem.detail}" if problem else checked.summary
+            raise FetchError(
+                f"the trust list at {url} did not verify ({reason})",
+                url=url,
+                problem=problem.problem
+                if problem and problem.problem
+                else problems.STATUS_VERIFICATION_ERROR,
+            )
+        kept = store.trust_list
+        if held is not None and kept is not None and kept is not offered:
+            return held[1], (
+                f"{url} served trust list version {offered.version}, older than version {kept.version} already "
+                f"verified, which is kept"
+            )
+        self._held_trust = (body, store)
+        return store, None
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -842,6 +1007,17 @@ def _looks_like_jws(claim: str | bytes) -> bool:
     text = claim if isinstance(claim, bytes) else claim.encode("utf-8", "replace")
     text = text.strip()
     return text.count(b".") == 2 and text[:2] == b"ey"
+
+
+def _with_note(result: VerificationResult, name: str, note: str) -> VerificationResult:
+    """`result` with `note` added to the detail of its check `name`, unless that check was not made."""
+    checks = tuple(
+        check._replace(detail=f"{check.detail} ({note})")
+        if check.name == name and check.outcome is not Outcome.SKIPPED
+        else check
+        for check in result.checks
+    )
+    return replace(result, checks=checks)
 
 
 def _explain_failures(result: VerificationResult, failures: Mapping[str, FetchError]) -> VerificationResult:

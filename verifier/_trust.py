@@ -272,7 +272,7 @@ class TrustStore:
         from verifier._verify import verify_status_list  # noqa: PLC0415 - _verify imports this module
 
         snapshot = verify_status_list(token, self)
-        kept = _newest(self._status.get(snapshot.url), snapshot)
+        kept = newest_snapshot(self._status.get(snapshot.url), snapshot)
         if kept is not self._status.get(snapshot.url):
             self._status[snapshot.url] = kept
             if max_age is None:
@@ -386,7 +386,7 @@ def read_json_file(path: Path) -> object:
         raise TrustStoreError(str(e), source=str(path)) from None
 
 
-def _newest(known: StatusSnapshot | None, new: StatusSnapshot) -> StatusSnapshot:
+def newest_snapshot(known: StatusSnapshot | None, new: StatusSnapshot) -> StatusSnapshot:
     """Which of two copies of one status list to use: one that verified over one that did not (a forged list
     never displaces a genuine one; nor does a list of the same URL signed by another issuer), else the later
     signed (`validFrom`): an older copy given after a newer one

@@ -120,8 +120,10 @@ def make_verifier(args: argparse.Namespace, **options: Any) -> Any:
             allow_insecure_loopback=args.allow_insecure_loopback,
             **options,
         )
-    except ValueError as e:  # httpx.InvalidURL is a ValueError
-        raise UsageError(f"--registry: {e}") from e
+    except ValueError as e:  # a URL that does not parse (verifier.FetchError, a ValueError too)
+        origins = args.allow_origin or []
+        option = "--allow-origin" if getattr(e, "url", None) in origins else "--registry"
+        raise UsageError(f"{option}: {e}") from e
 
 
 def looks_like_reference(name: str) -> bool:

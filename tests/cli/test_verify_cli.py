@@ -663,6 +663,33 @@ def test_bundle_pull_over_plain_http_names_the_option(
     assert not (tmp_path / "b.jwt").exists()
 
 
+@pytest.mark.parametrize(
+    ("options", "option", "url"),
+    [
+        (["--registry", "https://[::1"], "--registry", "https://[::1"),
+        (
+            ["--registry", "https://registry.example", "--allow-origin", "https://0177.0.0.1"],
+            "--allow-origin",
+            "https://0177.0.0.1",
+        ),
+    ],
+)
+def test_online_a_url_that_does_not_parse_is_bad_usage(
+    issued: Issued, capsys: pytest.CaptureFixture[str], options: list[str], option: str, url: str
+) -> None:
+    argv = ["verify", "--online", UNKNOWN_ID, *options, "--trust", str(issued.trust)]
+    code, out, err = run(capsys, argv)
+    assert_one_line_error(code, out, err, f"{option}: not a usable URL: {url!r}")
+
+
+def test_bundle_pull_of_a_url_that_does_not_parse_is_bad_usage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, ["bundle", "pull", "https://[::1", "-o", str(tmp_path / "b.jwt")])
+    assert_one_line_error(code, out, err, "not a usable URL: 'https://[::1'")
+    assert not (tmp_path / "b.jwt").exists()
+
+
 def test_a_refused_badge_names_its_file_once(
     issued: Issued, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

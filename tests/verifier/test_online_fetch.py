@@ -14,8 +14,15 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from verifier import is_loopback_host, problems
-from verifier._online import Fetcher, FetchError, GuardedBackend, address_problem, guarded_transport
+from verifier import OnlineVerifier, is_loopback_host, problems
+from verifier._online import (
+    Fetcher,
+    FetchError,
+    GuardedBackend,
+    address_problem,
+    guarded_transport,
+    origin_of,
+)
 
 REGISTRY = "https://registry.example"
 JWT = ("application/vc+jwt",)
@@ -112,6 +119,30 @@ def test_refused_urls_make_no_request(url: str, phrase: str) -> None:
     f = fetcher(lambda request: seen.append(request) or ok())  # type: ignore[func-returns-value]
     refused(f, url, phrase)
     assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("url", "phrase"),
+    [
+        ("https://[::1", "Invalid port"),
+        ("https://0177.0.0.1", "Invalid IPv4 address"),  # octal-looking: refused, never guessed
+        ("https://registry.example:99999", "port 99999 is outside 1-65535"),
+    ],
+)
+def test_a_url_that_does_not_parse_is_a_fetch_error_and_a_value_error(url: str, phrase: str) -> None:
+    """httpx's InvalidURL is not a ValueError: callers (the CLI) catch ValueError or FetchError, and get both."""
+    for build in (
+        lambda: origin_of(url),
+        lambda: Fetcher([url]),
+        lambda: OnlineVerifier(url),
+        lambda: OnlineVerifier(REGISTRY, allowed_origins=[url]),
+    ):
+        with pytest.raises(ValueError, match=phrase) as caught:
+            build()
+        assert isinstance(caught.value, FetchError)
+        assert str(caught.value).startswith(f"not a usable URL: {url!r}")
+        assert caught.value.url == url
+    refused(fetcher(lambda request: ok()), url, "not a usable URL")
 
 
 def test_plain_http_to_loopback_with_the_development_option() -> None:
@@ -367,6 +398,45 @@ def test_a_dripping_server_is_cut_off_at_the_total_deadline(raw_server) -> None:
     started = time.monotonic()
     refused(f, f"{origin}/status/1", "not received within 0.6 s")
     assert time.monotonic() - started < 1.5
+    f.close()
+
+
+def test_trickled_headers_are_cut_off_at_the_total_deadline(raw_server) -> None:  # type: ignore[no-untyped-def]
+    """Each byte comes well within the read timeout; the headers as a whole would take 10 s."""
+    answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/vc+jwt\r\nx-pad: " + b"a" * 40 + b"\r\n\r\n"
+
+    def trickle(connection: socket.socket) -> None:
+        _read_request(connection)
+        for byte in answer:
+            connection.sendall(bytes([byte]))
+            time.sleep(0.1)
+
+    port = raw_server(trickle)
+    origin = f"http://127.0.0.1:{port}"
+    f = Fetcher([origin], allow_insecure_loopback=True, read_timeout=0.5, total_timeout=1.0)
+    started = time.monotonic()
+    refused(f, f"{origin}/status/1", f"{origin}/status/1: not received within 1 s, the total timeout")
+    assert time.monotonic() - started < 3
+    f.close()
+
+
+def test_slow_redirects_are_cut_off_at_the_total_deadline(raw_server) -> None:  # type: ignore[no-untyped-def]
+    """Each hop answers within the read timeout; the six that five redirects allow would take 3.6 s."""
+
+    def slow_redirect(connection: socket.socket) -> None:
+        hop = int(_read_request(connection).split(b" ")[1].rsplit(b"/", 1)[1])
+        time.sleep(0.6)
+        connection.sendall(
+            b"HTTP/1.1 302 Found\r\nlocation: /r/%d\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            % (hop + 1)
+        )
+
+    port = raw_server(slow_redirect)
+    origin = f"http://127.0.0.1:{port}"
+    f = Fetcher([origin], allow_insecure_loopback=True, read_timeout=1.0, total_timeout=1.0, max_redirects=5)
+    started = time.monotonic()
+    refused(f, f"{origin}/r/0", "not received within 1 s, the total timeout")
+    assert time.monotonic() - started < 2.5
     f.close()
 
 
