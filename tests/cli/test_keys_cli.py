@@ -187,13 +187,16 @@ def test_no_passphrase_and_no_terminal(
     assert not keystore.exists()
 
 
+class Terminal(io.StringIO):
+    """Standard input that says it is a terminal, so the passphrase is asked for."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def test_passphrase_prompt_on_a_terminal(
     keystore: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     monkeypatch.delenv("AIGOV_KEY_PASSPHRASE")
     monkeypatch.setattr("sys.stdin", Terminal())
     monkeypatch.setattr("getpass.getpass", lambda prompt="": PASSPHRASE)
@@ -235,10 +238,6 @@ def test_a_typed_passphrase_that_is_not_utf8_is_refused(
     monkeypatch: pytest.MonkeyPatch,
     typed: Callable[[str], str],
 ) -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     monkeypatch.delenv("AIGOV_KEY_PASSPHRASE")
     monkeypatch.setattr("sys.stdin", Terminal())
     monkeypatch.setattr("getpass.getpass", typed)
