@@ -242,9 +242,8 @@ def _answer(scope: Scope, cached: CachedList) -> tuple[int, list[tuple[bytes, by
     return 200, cached.raw_headers, cached.body
 
 
-@router.api_route(
+@router.get(
     "/status/{list_id}",
-    methods=["GET", "HEAD"],  # HEAD: caches and CDNs revalidate with it; the server sends no body
     response_model=None,
     response_class=Response,
     responses={
@@ -276,3 +275,10 @@ def status_list(list_id: str, request: Request, session: SessionDep) -> Response
     if if_none_match(request.headers.get("if-none-match"), cached.etag):
         return Response(status_code=304, headers=headers)
     return Response(cached.body, media_type=VC_JWT, headers=headers)
+
+
+# HEAD, for caches and CDNs that revalidate with it: the same route (the server sends no body), left out of the
+# OpenAPI document, where it would be a second operation of the same name.
+router.add_api_route(
+    "/status/{list_id}", status_list, methods=["HEAD"], response_model=None, include_in_schema=False
+)
