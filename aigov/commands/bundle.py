@@ -338,6 +338,9 @@ def run_pull(args: argparse.Namespace) -> int:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it: `path` is the old bundle or the new one,
+    and a failed write (a full disk) leaves neither half a bundle nor the temporary file."""
+    temporary: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -345,6 +348,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
             f.write(data)
         Path(temporary).replace(path)
     except OSError as e:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from e
 
 

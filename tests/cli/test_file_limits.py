@@ -85,3 +85,19 @@ def test_bundle_pull_to_a_folder_that_cannot_be_made_is_one_line_and_exit_3(
     )
     assert code == 0, err
     assert (tmp_path / "new" / "b.jwt").read_bytes() == TOKEN  # a folder that can be made still is
+
+
+def test_bundle_pull_over_a_folder_leaves_no_temporary_file(
+    bundle_server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bundle is written beside its target and renamed: when the rename fails, the written copy goes too."""
+    target = tmp_path / "bundle.jwt"
+    target.mkdir()
+
+    code, out, err = run(
+        capsys, ["bundle", "pull", bundle_server, "--allow-insecure-loopback", "-o", str(target)]
+    )
+
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err.startswith(f"error: cannot write {target}: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.jwt"]
