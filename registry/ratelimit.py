@@ -141,12 +141,14 @@ def client_address(scope: Scope, trusted_proxies: tuple[Network, ...]) -> str:
 def bucket_key(address: str) -> str:
     """The bucket an address draws from: IPv6 clients by /64, the block one subscriber is given (RFC 6177),
     so that the 2^64 addresses of one machine are not 2^64 fresh buckets; IPv4 by address."""
+    if ":" not in address:  # IPv4 (or "unknown"): no parse on every request
+        return address
     parsed = _address(address)
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return address
+    if not isinstance(parsed, ipaddress.IPv6Address):
+        return address
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return f"{int(parsed) >> 64:x}/64"  # the network's upper 64 bits; an IPv6Network object costs 30 µs
 
 
 @dataclass(frozen=True)

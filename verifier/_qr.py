@@ -16,11 +16,19 @@ from verifier._badge import NOT_A_BADGE, BadgeError
 
 MAX_QR_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_QR_IMAGE_PIXELS = 25_000_000  # a 5,000 x 5,000 photo: more than any phone camera needs to show a QR code
-# What a decoded image may take in memory: a 4K screenshot in RGBA is 33 MB; a 25 MP RGBA PNG (100 MB from a
-# file of 100 KB) is refused. Its grey copy for the decoder adds a quarter at most.
+# What a decoded image and its grey copy may take in memory (`_decoded_bytes`): a 4K screenshot in RGBA takes
+# 41 MB; a 25 MP RGBA PNG (125 MB from a file of 100 KB) is refused.
 MAX_QR_DECODED_BYTES = 48 * 1024 * 1024
 _JPEG_DRAFT_SIZE = (2000, 2000)  # the decoder scales down by 1/2, 1/4 or 1/8 while it stays above this
 _FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+
+
+def _decoded_bytes(mode: str, width: int, height: int) -> int:
+    """What Pillow takes to hold the image decoded, and its grey copy for the decoder: 1 byte a pixel for
+    1-bit, grey and palette images, 2 for 16-bit grey, 4 for every other mode (LA and RGB included)."""
+    pixels = width * height
+    per_pixel = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    return pixels * per_pixel + (0 if mode == "L" else pixels)
 
 
 def decode_qr(image_bytes: bytes, *, max_pixels: int = MAX_QR_IMAGE_PIXELS) -> list[str]:
@@ -47,7 +55,7 @@ def decode_qr(image_bytes: bytes, *, max_pixels: int = MAX_QR_IMAGE_PIXELS) -> l
                 )
             if image.format == "JPEG":
                 image.draft("L", _JPEG_DRAFT_SIZE)
-            decoded = image.size[0] * image.size[1] * len(image.getbands())
+            decoded = _decoded_bytes(image.mode, *image.size)
             if decoded > MAX_QR_DECODED_BYTES:
                 raise BadgeError(
                     f"image of {width} x {height} pixels in {image.mode} would take {decoded:,} bytes decoded, "

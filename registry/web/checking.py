@@ -144,7 +144,7 @@ def token_of(*, session: Session, credential_id: uuid.UUID) -> str | None:
     return session.exec(select(Credential.token).where(Credential.id == credential_id)).first()
 
 
-# Reading a QR code decodes the whole picture: up to ≈ 60 MB for the largest one verifier.decode_qr accepts.
+# Reading a QR code decodes the whole picture: up to 48 MB for the largest one verifier.decode_qr accepts.
 # Two at a time per process, whatever the threadpool's size, so that a burst of uploads queues instead of
 # taking gigabytes.
 _QR_DECODES = threading.BoundedSemaphore(2)

@@ -196,7 +196,7 @@ def test_failed_authentication_is_limited_per_address(limited: Any, registry: Re
 
 def test_bucket_keys() -> None:
     assert bucket_key("192.0.2.10") == "192.0.2.10"
-    assert bucket_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64"
+    assert bucket_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "20010db800010002/64"
     assert bucket_key("2001:db8:1:2::1") == bucket_key("2001:db8:1:2:ffff::9")
     assert bucket_key("2001:db8:1:3::1") != bucket_key("2001:db8:1:2::1")
     assert bucket_key("::ffff:192.0.2.10") == "192.0.2.10"

@@ -537,12 +537,15 @@ def _png_header_only(width: int, height: int, color_type: int = 0) -> bytes:
     [
         (_png_header_only(6000, 5000), "6000 x 5000 pixels is over the cap of 25,000,000 pixels"),
         (_png_header_only(20000, 20000), "unreadable image"),  # Pillow's own bomb guard, caught
-        # Under the pixel cap, but 100 MB decoded (from a file of 100 KB in the wild: a registry's memory DoS).
-        (_png_header_only(4999, 4999, color_type=6), "would take 99,960,004 bytes decoded, over the cap"),
+        # Under the pixel cap, but 125 MB decoded with its grey copy (from a file of 100 KB in the wild).
+        (_png_header_only(4999, 4999, color_type=6), "would take 124,950,005 bytes decoded, over the cap"),
+        # Two bands, but Pillow holds grey with alpha in 4 bytes a pixel: counted as Pillow stores it.
+        (_png_header_only(4000, 4000, color_type=4), "would take 80,000,000 bytes decoded, over the cap"),
+        (_png_header_only(4096, 4096, color_type=2), "would take 83,886,080 bytes decoded, over the cap"),
         (b"definitely not an image", "not an image"),
         (b"\x89PNG\r\n\x1a\n" + b"\0" * 10, "unreadable image|not an image"),
     ],
-    ids=["over-our-cap", "over-pillows-cap", "rgba-over-the-decoded-cap", "text", "broken-png"],
+    ids=["over-our-cap", "over-pillows-cap", "rgba-over-the-decoded-cap", "la", "rgb", "text", "broken-png"],
 )
 def test_qr_decoding_refuses_bombs_and_non_images(data: bytes, message: str) -> None:
     """Refused from the header, at once: the bound is far above the few milliseconds it takes, and below the
