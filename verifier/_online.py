@@ -16,8 +16,9 @@ the connection unless every address the name resolves to is public (not private,
 multicast, reserved, unspecified, shared, or an IPv4 address wrapped in IPv6), and then connects to the very
 address it checked. Checking at the socket, rather than resolving first and connecting by name later, leaves
 no second DNS answer for a rebinding attacker to change. TLS still verifies the certificate for the host name.
-Every socket operation of that transport also ends by the fetch's total deadline, so a server that trickles its
-headers, or redirects slowly, cannot hold a fetch (and a batch waiting for it) beyond `total_timeout`.
+Every name lookup and socket operation of that transport also ends by the fetch's total deadline, so a slow DNS
+server, or a server that trickles its headers or redirects slowly, cannot hold a fetch (and a batch waiting for
+it) beyond `total_timeout`.
 
 What has been verified is not forgotten: an older trust list version, or an older copy of a status list (a stale
 cache or CDN edge, a replayed copy still within its validUntil), never displaces the newest one verified, by the
@@ -26,6 +27,7 @@ offline TrustStore's own rules, whatever the cache dropped in between (a failure
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import re
 import socket
@@ -135,6 +137,9 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+# Name lookups, off the fetching thread so that they can be waited for with a timeout (GuardedBackend).
+_RESOLVERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="aigov-resolve")
+
 # When the fetch running in this thread (Fetcher.get) must be over, on time.monotonic(); None outside one.
 _DEADLINE: ContextVar[float | None] = ContextVar("aigov_fetch_deadline", default=None)
 
@@ -198,8 +203,13 @@ class GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        # getaddrinfo takes no timeout: it runs on a resolver thread, and the fetch waits for it no longer than
+        # its connect timeout or its deadline allow (a lookup still running is left to the system's own limit).
+        wait = _within_deadline(timeout, httpcore.ConnectTimeout)
         try:
-            addresses = self._resolve(host, port)
+            addresses = _RESOLVERS.submit(self._resolve, host, port).result(timeout=wait)
+        except concurrent.futures.TimeoutError:
+            raise httpcore.ConnectTimeout(f"cannot resolve {host} within {wait:g} s") from None
         except OSError as e:
             raise httpcore.ConnectError(f"cannot resolve {host}: {e.strerror or e}") from e
         if not addresses:

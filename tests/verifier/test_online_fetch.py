@@ -488,3 +488,18 @@ def test_plain_http_to_a_name_that_only_looks_loopback_is_refused() -> None:
     f.allow_insecure_loopback = True
     for url in ("http://127.evil.example/status/1", "http://localhost.evil.example/status/1"):
         refused(f, url, "plain http is allowed only to loopback")
+
+
+def test_a_slow_name_lookup_is_cut_off_at_the_total_deadline() -> None:
+    """getaddrinfo has no timeout of its own: a resolver that takes 5 s must not hold a 1 s fetch."""
+
+    def slow(_host: str, _port: int) -> list[str]:
+        time.sleep(5)
+        return ["192.0.2.1"]
+
+    transport = guarded_transport(resolver=slow)
+    f = Fetcher(["https://slow-dns.example"], transport=transport, total_timeout=1.0)
+    started = time.monotonic()
+    refused(f, "https://slow-dns.example/status/1", "not received within 1 s, the total timeout")
+    assert time.monotonic() - started < 2.5
+    f.close()
