@@ -507,12 +507,21 @@ class _Compiled:
             raise ValueError("an executemany cannot expand IN parameters")
         plan = [(name, self.converters.get(name)) for name in self.names]
         defaults = self.defaults
+        # The last value each column converted, and what it became: the rows of one batch share most of their
+        # timestamps (created, updated, valid from and until), and a datetime's conversion costs ≈ 3 µs.
+        last: list[tuple[Any, Any]] = [(None, None)] * len(plan)
         out: list[Any] = []
         for row in rows:
             values = []
-            for name, convert in plan:
+            for column, (name, convert) in enumerate(plan):
                 value = row[name] if name in row else defaults[name]
-                values.append(value if convert is None or value is None else convert(value))
+                if convert is not None and value is not None:
+                    seen, converted = last[column]
+                    if seen is not value:
+                        converted = convert(value)
+                        last[column] = (value, converted)
+                    value = converted
+                values.append(value)
             out.append(values if self.positional else dict(zip(self.names, values, strict=True)))
         return out
 

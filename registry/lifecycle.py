@@ -132,10 +132,16 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class Issuance:
-    """The credentials an issuance produced; `replayed` when an Idempotency-Key returned earlier ones."""
+    """The credentials an issuance produced, as their stored rows; `replayed` when an Idempotency-Key
+    returned earlier ones. A batch's answer is written from the rows (schemas.batch_issued_json)."""
 
-    credentials: list[Credential]
+    rows: list[dict[str, Any]]
     replayed: bool = False
+
+    @property
+    def credentials(self) -> list[Credential]:
+        """The rows as detached ORM objects."""
+        return [detached(row) for row in self.rows]
 
 
 def detached_row(model: type[M], values: dict[str, Any]) -> M:
@@ -213,7 +219,7 @@ def _issue(
         if idempotency_key is not None and request_sha256 is not None:
             earlier = _claim(connection, actor, idempotency_key, request_sha256, now)
             if earlier is not None:
-                return Issuance(_credentials(connection, earlier), replayed=True)
+                return Issuance(_rows(connection, earlier), replayed=True)
         signer = _signer(session, ctx, body)
         issued = _issue_many(
             connection, ctx, body, signer, decisions, actor=actor, now=now, batch=batch, supersedes=None
@@ -227,7 +233,7 @@ def _issue(
                     "credential_ids": [str(row["id"]) for row in issued],
                 },
             )
-        return Issuance([detached(row) for row in issued])
+        return Issuance(issued)
 
     return _transaction(session, ctx, work)
 
@@ -815,11 +821,9 @@ def _signer(session: Session, ctx: Context, body: CertificationBody, *, grants: 
     return ctx.signers.for_body(session, body)
 
 
-def _credentials(connection: Connection, ids: list[uuid.UUID]) -> list[Credential]:
-    rows = {
-        row["id"]: detached(dict(row))
-        for row in connection.execute(_CREDENTIALS_BY_ID, {"b_ids": ids}).mappings()
-    }
+def _rows(connection: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """The credentials' rows, in the order of `ids`."""
+    rows = {row["id"]: dict(row) for row in connection.execute(_CREDENTIALS_BY_ID, {"b_ids": ids}).mappings()}
     return [rows[i] for i in ids]
 
 

@@ -38,6 +38,7 @@ from registry.schemas import (
     ReinstateRequest,
     RevokeRequest,
     SuspendRequest,
+    batch_issued_json,
 )
 from registry.tokens import Scope
 
@@ -121,8 +122,8 @@ def issue_batch(
         idempotency_key=idempotency_key,
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    issued = [CredentialIssued.of(c, principal.body, ctx.public_url) for c in result.credentials]
-    return _json(BatchIssued(credentials=issued), 201, headers)
+    content = batch_issued_json(result.rows, principal.body, ctx.public_url)
+    return Response(content, status_code=201, media_type="application/json", headers=headers)
 
 
 @router.post("/{credential_id}/suspend", response_model=CredentialPublic, responses=_WRITE_ERRORS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from registry.models import Credential, StatusAllocation
+from registry.schemas import BatchIssued, CredentialIssued
 
 if TYPE_CHECKING:
     from conftest import Registry
@@ -76,6 +78,28 @@ def test_batch(client: TestClient, registry: Registry, token: str) -> None:
     assert [c["certificateNumber"] for c in issued] == [d["certificateNumber"] for d in decisions]
     assert registry.count(Credential) == 5
     assert len(registry.events()) == 5
+
+
+def test_batch_answer_is_the_documented_model_byte_for_byte(
+    client: TestClient, registry: Registry, token: str
+) -> None:
+    """The batch answer is written from the stored rows, not through its response model: it must be exactly
+    what the model would write for the stored credentials, first time and on an idempotent replay."""
+    decisions = [registry.decision() for _ in range(3)]
+    for optional in ("id", "corporateNumber", "website"):  # stored as NULL, written as null
+        decisions[1]["subject"].pop(optional)
+    headers = {**registry.bearer(token), "Idempotency-Key": "batch-bytes"}
+    first = client.post("/api/v1/credentials/batch", json={"decisions": decisions}, headers=headers)
+    replay = client.post("/api/v1/credentials/batch", json={"decisions": decisions}, headers=headers)
+
+    assert first.status_code == replay.status_code == 201, first.text
+    stored = [registry.credential(uuid.UUID(c["id"])) for c in first.json()["credentials"]]
+    model = BatchIssued(
+        credentials=[CredentialIssued.of(c, registry.acme, registry.settings.public_url) for c in stored]
+    )
+    assert first.content == replay.content == model.model_dump_json().encode()
+    assert first.headers["content-type"] == "application/json"
+    assert replay.headers["idempotent-replayed"] == "true"
 
 
 def test_batch_with_one_bad_decision_issues_nothing(
