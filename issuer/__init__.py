@@ -15,7 +15,15 @@ from issuer._build import (
 )
 from issuer._decision import CertificationDecision, Company
 from issuer._errors import DecisionError, IssuerError, SchemeError, SelfCheckError
-from issuer._issuer import IssuedCredential, Issuer, IssueRequest, parse_decision, random_slot, utc_now
+from issuer._issuer import (
+    IssuedCredential,
+    Issuer,
+    IssueRequest,
+    SignedBatch,
+    parse_decision,
+    random_slot,
+    utc_now,
+)
 from issuer._scheme import Level, Scheme, load_scheme
 from issuer._signing import MEDIA_TYPE, sign_credential
 from issuer._trustlist import (
@@ -44,6 +52,7 @@ __all__ = [
     "Scheme",
     "SchemeError",
     "SelfCheckError",
+    "SignedBatch",
     "StatusSlot",
     "achievement",
     "build_bundle",

@@ -14,9 +14,9 @@ flush costs several times the SQL it sends), and the statements of issuance run 
 one to check the body's accreditation, one to check its certificate numbers, three per status purpose to
 allocate its indices (registry.statuslists), one executemany each for the credentials, their allocations and
 their events (on SQLite, INSERTs of up to 500 rows: see registry.db.Prepared), and two for the chain head. A
-batch's signatures are self-checked on other threads while the next credential is signed
-(issuer.Issuer.issue_many). Every function returns Credential objects built from the values it wrote
-(detached: in no session).
+batch's signatures are self-checked on other threads while it is stored, before the commit
+(issuer.Issuer.sign_many). Issuance returns the rows it wrote; the other functions return Credential objects
+built from the values they wrote (detached: in no session).
 """
 
 from __future__ import annotations
@@ -35,7 +35,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import Session, SQLModel
 
-from issuer import CertificationDecision, DecisionError, Issuer, IssueRequest, SchemeError, StatusSlot
+from issuer import (
+    CertificationDecision,
+    DecisionError,
+    Issuer,
+    IssueRequest,
+    SchemeError,
+    SignedBatch,
+    StatusSlot,
+)
 from registry import statuslists
 from registry.db import Prepared, write_transaction
 from registry.errors import (
@@ -343,25 +351,8 @@ def _issue_many(
             strict=True,
         )
     ]
-    if batch:
-        # Signatures are self-checked on other threads while the next credential is signed (Issuer.issue_many).
-        try:
-            issued = signer.issue_many(requests)
-        except DecisionError as e:
-            raise InvalidRequestError(str(e), field=f"decisions.{e.field}") from e
-    else:
-        (request,) = requests  # one decision: issued and checked inline
-        try:
-            issued = [
-                signer.issue(
-                    request.decision,
-                    revocation=request.revocation,
-                    suspension=request.suspension,
-                    credential_id=request.credential_id,
-                )
-            ]
-        except DecisionError as e:
-            raise InvalidRequestError(str(e), field=e.field or "") from e
+    batch_signed = _sign(signer, requests, batch=batch)
+    issued = batch_signed.unverified
     rows: list[dict[str, Any]] = []
     allocations: list[dict[str, Any]] = []
     events: list[tuple[Action, uuid.UUID, dict[str, Any]]] = []
@@ -427,7 +418,29 @@ def _issue_many(
         at=now,
         entries=[(action, credential_id, None, None, payload) for action, credential_id, payload in events],
     )
+    batch_signed.verified()  # the signatures hold, or a SelfCheckError rolls the whole batch back
     return rows
+
+
+def _sign(signer: Issuer, requests: list[IssueRequest], *, batch: bool) -> SignedBatch:
+    """Sign the credentials. A batch's signatures are checked on other threads while the caller stores it, and
+    must hold before the transaction commits (`SignedBatch.verified`); one credential is checked inline."""
+    if batch:
+        try:
+            return signer.sign_many(requests)
+        except DecisionError as e:
+            raise InvalidRequestError(str(e), field=f"decisions.{e.field}") from e
+    (request,) = requests
+    try:
+        one = signer.issue(
+            request.decision,
+            revocation=request.revocation,
+            suspension=request.suspension,
+            credential_id=request.credential_id,
+        )
+    except DecisionError as e:
+        raise InvalidRequestError(str(e), field=e.field or "") from e
+    return SignedBatch([one], [])
 
 
 def _require_accreditation(

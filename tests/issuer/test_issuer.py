@@ -422,6 +422,18 @@ def test_issue_many_withholds_every_credential_when_one_signature_is_bad(
         desk.issue_many(requests_for(make_decision, 3))
 
 
+def test_sign_many_leaves_the_verdict_to_verified(
+    make_issuer: MakeIssuer, make_decision: MakeDecision, ed_key: SigningKey
+) -> None:
+    """The registry stores a signed batch while its signatures are checked: the bad signature is still
+    reported, by `verified()`, which the registry calls before it commits."""
+    desk = make_issuer(key=faulty(ed_key), published=[PublishedKey(ed_key.public_key)])
+    signed = desk.sign_many(requests_for(make_decision, 3))
+    assert len(signed.unverified) == 3
+    with pytest.raises(SelfCheckError, match=r"signed credential 0 did not verify \(signature: "):
+        signed.verified()
+
+
 class _OnceFaultySigningKey(SigningKey):
     """A key whose signatures at the given call numbers (from 0) come out with one bit flipped."""
 
