@@ -116,7 +116,7 @@ def batch_issued_json(rows: Sequence[Mapping[str, Any]], body: CertificationBody
 
     Validating 1,000 `CredentialIssued` models (and building the ORM objects they are made from) cost 40 ms of
     a 350 ms batch for values the registry itself has just stored; this writes the same JSON from the rows in
-    7 ms. tests/registry/test_api_issue_batch.py checks byte for byte that it equals the model's JSON.
+    7 ms. tests/registry/test_api_credentials.py checks byte for byte that it is the model's JSON.
     """
     return pydantic_core.to_json(
         {
