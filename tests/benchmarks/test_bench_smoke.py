@@ -129,3 +129,10 @@ def test_a_timer_of_one_slow_call_is_not_cut_into_slices() -> None:
 
     compare_many("s", timed("s"), {"r": timed("r")}, number=1, rounds=2)
     assert calls == [("s", 1), ("r", 1), ("s", 1), ("r", 1), ("r", 1), ("s", 1)]
+
+
+def test_the_self_checks_cost_is_reported_only_when_the_rounds_show_one() -> None:
+    slower = bench_registry.SelfCheckCost(checked=2_000, unchecked=4_000)
+    assert bench_registry._self_check_cost(slower) == "the self-check costs 250 µs per credential"
+    within_spread = bench_registry.SelfCheckCost(checked=4_100, unchecked=4_000)
+    assert "no cost measurable" in bench_registry._self_check_cost(within_spread)
