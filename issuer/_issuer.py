@@ -3,7 +3,8 @@
 The self-check re-verifies every signature with the body's published key and validates the credential against
 the verifier's profile (`validate_certificate`): what a verifier would refuse for a reason of the
 issuer's own making (a faulty signature, a key that is not the published one, a profile violation) is never
-returned. It skips what cannot fail for output the issuer has just built: parsing the token back, the claims
+returned, except by `sign_many` as `SignedBatch.unverified`, which its caller holds back until
+`SignedBatch.verified()` has returned (the registry stores a batch in its open transaction meanwhile). It skips what cannot fail for output the issuer has just built: parsing the token back, the claims
 it derived from the credential, and the issuer's trust and key state, checked once when the Issuer is built.
 """
 
@@ -31,9 +32,8 @@ Clock = Callable[[], datetime]
 # libsodium (called through cffi) releases the GIL while it verifies (and keys signs Ed25519 with it):
 # `sign_many` verifies a batch's signatures on these threads while its caller goes on (the registry stores them).
 _CHECKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="aigov-self-check")
-# Signatures per checker task. A task per signature woke a thread per signature, and those hand-offs cost about
-# what the overlap saved (1,000 signed and checked, interleaved in one process: 250-259 ms in chunks of 16 against
-# 285-295 ms one by one).
+# Signatures per checker task: a task per signature would wake a thread per signature (when the checks ran beside
+# the signing, chunks of 16 took 250-259 ms per 1,000 signed and checked, one by one 285-295 ms).
 _CHECK_CHUNK = 16
 
 
@@ -82,7 +82,8 @@ class Issuer:
     """Signs certificates and status lists for one certification body with its active key.
 
     `published_keys` are the body's keys as verifiers see them; the issuer checks its own output against them
-    (`self_check`) so that nothing it returns fails verification for a reason of its own making.
+    (`self_check`) so that nothing it returns fails verification for a reason of its own making (`sign_many`:
+    nothing that `SignedBatch.verified()` returns).
     """
 
     def __init__(

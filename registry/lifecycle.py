@@ -411,6 +411,10 @@ def _issue_many(
     # Rows that refer to a credential come after it: there are no ORM relationships to order the inserts.
     _INSERT_CREDENTIALS.execute(connection, rows)
     _INSERT_ALLOCATIONS.execute(connection, allocations)
+    # The signatures hold, or a SelfCheckError rolls the whole batch back. Checked before the events: appending
+    # them locks the chain head, which every write of every body takes (PostgreSQL), and which must not wait on
+    # the checking threads (shared by all requests).
+    batch_signed.verified()
     _append_events(
         connection,
         body=body,
@@ -418,7 +422,6 @@ def _issue_many(
         at=now,
         entries=[(action, credential_id, None, None, payload) for action, credential_id, payload in events],
     )
-    batch_signed.verified()  # the signatures hold, or a SelfCheckError rolls the whole batch back
     return rows
 
 
